@@ -1,0 +1,20 @@
+/**
+ * Live Query publishing for writes made through the storage adapter: Parse Server publishes only
+ * writes that go through its REST layer, so the modules that write atomically call this.
+ */
+import { serverInternals } from './server-internals';
+
+/** Sends an `update` event for `className` with the object before and after the write. */
+export async function publishUpdate(
+  className: string,
+  after: Record<string, unknown> & { objectId: string },
+  before: Record<string, unknown>,
+): Promise<void> {
+  const { database, liveQueryController } = serverInternals();
+  if (!liveQueryController?.hasLiveQuery(className)) return;
+  const schema = await database.loadSchema();
+  const perms = schema.getClassLevelPermissions(className);
+  const current = Parse.Object.fromJSON({ className, ...after }, true);
+  const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
+  liveQueryController.onAfterSave(className, current, original, perms);
+}

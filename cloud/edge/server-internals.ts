@@ -1,0 +1,80 @@
+/**
+ * Parse Server's own controllers, for the two things the SDK cannot do: a conditional atomic
+ * update (UPDATE ... WHERE stock >= n) and publishing such a write to Live Query subscribers.
+ * Both storage adapters (Postgres and MongoDB) implement these operations.
+ */
+import { Code, fail } from './errors';
+
+interface SchemaController {
+  getClassLevelPermissions(className: string): unknown;
+  getOneSchema(className: string, allowVolatileClasses?: boolean): Promise<{ fields: Record<string, unknown> }>;
+}
+
+interface DatabaseController {
+  update(
+    className: string,
+    where: Record<string, unknown>,
+    update: Record<string, unknown>,
+    options: Record<string, unknown>,
+    skipSanitization: boolean,
+  ): Promise<Record<string, unknown> | undefined>;
+  loadSchema(): Promise<SchemaController>;
+  adapter: {
+    ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
+  };
+}
+
+interface LiveQueryController {
+  hasLiveQuery(className: string): boolean;
+  onAfterSave(className: string, current: Parse.Object, original: Parse.Object | null, perms: unknown): void;
+}
+
+export interface ServerInternals {
+  database: DatabaseController;
+  liveQueryController: LiveQueryController;
+}
+
+/** The running Parse Server's configuration for this app. */
+export function serverInternals(): ServerInternals {
+  // Required lazily: cloud code is loaded by the Parse Server that owns these modules.
+  const Config = require('parse-server/lib/Config') as { get(appId: string): ServerInternals | undefined };
+  const config = Config.get(Parse.applicationId ?? '');
+  if (!config?.database) throw new Error('Parse Server is not running in this process');
+  return config;
+}
+
+export type Row = Record<string, unknown> & { objectId: string };
+
+/**
+ * One conditional atomic write: applies `update` (REST operations such as Increment) to the single
+ * row matching `where`, and returns the updated row, or null when no row matched. The database
+ * settles races: two callers can never both see the same pre-image.
+ */
+export async function updateWhere(
+  className: string,
+  where: Record<string, unknown>,
+  update: Record<string, unknown>,
+): Promise<Row | null> {
+  const { database } = serverInternals();
+  try {
+    const row = await database.update(className, where, { ...update, updatedAt: new Date().toISOString() }, {}, true);
+    return (row as Row | undefined) ?? null;
+  } catch (error) {
+    if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return null;
+    throw error;
+  }
+}
+
+/** Refuses a lost race or a missing row with the caller's error. */
+export function requireRow(row: Row | null, code: Code, message: string): Row {
+  if (!row) fail(code, message);
+  return row;
+}
+
+/** Creates a unique index; both storage adapters support it. Idempotent. */
+export async function ensureUniqueIndex(className: string, fieldNames: string[]): Promise<void> {
+  const { database } = serverInternals();
+  // MongoDB names pointer columns _p_<field>: the adapter needs the class's fields to know which.
+  const schema = await (await database.loadSchema()).getOneSchema(className, false);
+  await database.adapter.ensureUniqueness(className, schema, fieldNames);
+}

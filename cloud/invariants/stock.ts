@@ -1,0 +1,91 @@
+/**
+ * The only code that changes Inventory.stock and Inventory.received. Every change is one
+ * conditional atomic write in the database, never read-compute-write in Node, and every change is
+ * published to Live Query subscribers of the Inventory row.
+ */
+import { Code, fail, isParseError } from '../edge/errors';
+import { publishUpdate } from '../edge/live';
+import { type Row, updateWhere } from '../edge/server-internals';
+
+const INVENTORY = 'Inventory';
+
+function productPointer(productId: string) {
+  return { __type: 'Pointer', className: 'Product', objectId: productId };
+}
+
+/** Who may read and write an Inventory row: everyone reads, only admins edit (and only some fields). */
+export function inventoryACL(): Parse.ACL {
+  const acl = new Parse.ACL();
+  acl.setPublicReadAccess(true);
+  acl.setRoleWriteAccess('admin', true);
+  return acl;
+}
+
+/** Creates the product's Inventory row with stock 0, exactly once (a unique index on product settles races). */
+export async function createInventory(productId: string): Promise<void> {
+  const row = new Parse.Object(INVENTORY);
+  row.set({ product: Parse.Object.extend('Product').createWithoutData(productId), stock: 0, received: 0 });
+  row.setACL(inventoryACL());
+  try {
+    await row.save(null, { useMasterKey: true });
+  } catch (error) {
+    if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
+  }
+}
+
+async function publishStock(productId: string, row: Row, stockChange: number, receivedChange: number) {
+  const stock = Number(row.stock);
+  const received = Number(row.received ?? 0);
+  await publishUpdate(
+    INVENTORY,
+    { objectId: row.objectId, product: productPointer(productId), stock, received, updatedAt: row.updatedAt },
+    { stock: stock - stockChange, received: received - receivedChange },
+  ).catch((error) => console.error(`Live Query publish of Inventory ${row.objectId} failed`, error));
+}
+
+/** Adds `quantity` units received from a supplier. Returns the new stock; 101 when the product has no row. */
+export async function addStock(productId: string, quantity: number): Promise<number> {
+  const row = await updateWhere(
+    INVENTORY,
+    { product: productPointer(productId) },
+    { stock: { __op: 'Increment', amount: quantity }, received: { __op: 'Increment', amount: quantity } },
+  );
+  if (!row) fail(Code.NotFound, `Product ${productId} has no inventory row`);
+  await publishStock(productId, row, quantity, quantity);
+  return Number(row.stock);
+}
+
+/** Takes `quantity` units or refuses with 4001; stock never goes below zero. Returns the new stock. */
+export async function takeStock(productId: string, quantity: number, productName = 'this product'): Promise<number> {
+  const row = await updateWhere(
+    INVENTORY,
+    { product: productPointer(productId), stock: { $gte: quantity } },
+    { stock: { __op: 'Increment', amount: -quantity } },
+  );
+  if (!row) {
+    const left = await stockOf(productId);
+    fail(Code.OutOfStock, `Only ${left} left of ${productName}; you asked for ${quantity}.`);
+  }
+  await publishStock(productId, row, -quantity, 0);
+  return Number(row.stock);
+}
+
+/** Puts back units that were taken (an undone checkout, a cancelled order). Returns the new stock. */
+export async function returnStock(productId: string, quantity: number): Promise<number> {
+  const row = await updateWhere(
+    INVENTORY,
+    { product: productPointer(productId) },
+    { stock: { __op: 'Increment', amount: quantity } },
+  );
+  if (!row) fail(Code.NotFound, `Product ${productId} has no inventory row`);
+  await publishStock(productId, row, quantity, 0);
+  return Number(row.stock);
+}
+
+/** The current stock of a product (0 when it has no row). For messages and reads, never for decisions. */
+export async function stockOf(productId: string): Promise<number> {
+  const row = await new Parse.Query(INVENTORY)
+    .equalTo('product', Parse.Object.extend('Product').createWithoutData(productId))
+    .first({ useMasterKey: true });
+  return Number(row?.get('stock') ?? 0);
+}

@@ -1,0 +1,11 @@
+// Cloud code entry point, loaded by Parse Server (`cloud: 'build/cloud/main.js'` on any host).
+import { ensureUniqueIndexes } from './setup/unique-indexes';
+import './triggers/product';
+import './triggers/inventory';
+import './triggers/user';
+import './functions/time';
+import './functions/admin';
+
+// On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own
+// server waits for the same promise before it takes traffic.
+ensureUniqueIndexes().catch((error) => console.error('Creating unique indexes failed', error));

@@ -1,0 +1,22 @@
+import { ensureUniqueIndex } from '../edge/server-internals';
+
+/**
+ * Uniqueness the database enforces, so that concurrent creates cannot make duplicates:
+ * Parse's schema API cannot declare unique indexes, so they are created when cloud code loads.
+ */
+export const UNIQUE_INDEXES: ReadonlyArray<{ className: string; fields: string[] }> = [
+  { className: 'Inventory', fields: ['product'] },
+  { className: 'CheckoutRecord', fields: ['user', 'idempotencyKey'] },
+  { className: 'SaleBuyer', fields: ['sale', 'user'] },
+  { className: 'CodeRedemption', fields: ['code', 'user'] },
+];
+
+let ensured: Promise<void> | undefined;
+
+/** Creates the unique indexes once per process; later calls wait for the same work. */
+export function ensureUniqueIndexes(): Promise<void> {
+  ensured ??= (async () => {
+    for (const { className, fields } of UNIQUE_INDEXES) await ensureUniqueIndex(className, fields);
+  })();
+  return ensured;
+}

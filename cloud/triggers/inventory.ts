@@ -1,0 +1,24 @@
+import { failField } from '../edge/errors';
+import { inventoryACL } from '../invariants/stock';
+
+const SERVER_FIELDS = ['product', 'stock', 'received'];
+
+// Rows are created by the Product trigger (master key); after that, stock moves only through the
+// stock module's atomic writes, which skip this trigger. An absolute overwrite would lose
+// concurrent sales, so it is refused for everyone, admins and the master key included.
+Parse.Cloud.beforeSave('Inventory', (req) => {
+  const row = req.object;
+  if (!req.original) {
+    if (!req.master) failField('Inventory', 'rows are created automatically with their product');
+    const stock = row.get('stock') ?? 0;
+    if (!Number.isInteger(stock) || stock < 0) failField('stock', 'must be a whole number of at least 0');
+    row.set({ stock, received: stock });
+    row.setACL(inventoryACL());
+    return;
+  }
+  const touched = row.dirtyKeys().filter((key) => SERVER_FIELDS.includes(key));
+  if (touched.includes('stock') || touched.includes('received')) {
+    failField('stock', 'cannot be set directly; call the restock function to add units (stock changes only atomically)');
+  }
+  if (touched.includes('product')) failField('product', 'cannot be changed after the row is created');
+});

@@ -1,0 +1,29 @@
+import { checkProductFields, PRODUCT_FIELDS } from '../domain/product-rules';
+import { failField } from '../edge/errors';
+import { createInventory } from '../invariants/stock';
+
+function productACL(): Parse.ACL {
+  const acl = new Parse.ACL();
+  acl.setPublicReadAccess(true);
+  acl.setRoleWriteAccess('admin', true);
+  return acl;
+}
+
+// Validation applies to master-key saves too: bad data is bad whoever writes it.
+Parse.Cloud.beforeSave('Product', (req) => {
+  const product = req.object;
+  const isNew = !req.original;
+  const changed = isNew ? PRODUCT_FIELDS : req.object.dirtyKeys().filter((key) => PRODUCT_FIELDS.includes(key));
+  const problem = checkProductFields(Object.fromEntries(changed.map((key) => [key, product.get(key)])));
+  if (problem) failField(problem.field, problem.rule);
+  if (typeof product.get('name') === 'string') product.set('name', product.get('name').trim());
+  if (isNew) {
+    if (product.get('active') === undefined) product.set('active', true);
+    product.setACL(productACL());
+  }
+});
+
+// Every product gets exactly one Inventory row, created with it.
+Parse.Cloud.afterSave('Product', async (req) => {
+  if (!req.original) await createInventory(req.object.id!);
+});

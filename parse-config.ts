@@ -1,0 +1,183 @@
+/**
+ * The only reader of process.env. Every setting is parsed and validated once; a bad value stops
+ * start-up with a one-line message that names the variable.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_MASTER_KEY = 'dev-master-key-change-me';
+export const DEFAULT_ADMIN = { username: 'admin', password: 'admin-password' } as const;
+
+/** The folder with package.json and schema/, also when this file runs compiled from build/. */
+export const PROJECT_ROOT = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'schema'))) return dir;
+    if (dir === path.dirname(dir)) return __dirname;
+  }
+})();
+
+const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be from 0 to 65535')
+  .max(65535, 'must be from 0 to 65535');
+const perMinute = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1');
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(1337),
+  HOST: nonEmpty.default('0.0.0.0'),
+  PARSE_MOUNT: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_-]+$/, 'must be a path like /parse')
+    .default('/parse'),
+  SERVER_URL: z.url({ message: 'must be a URL like http://localhost:1337/parse' }).optional(),
+  PUBLIC_SERVER_URL: z.url({ message: 'must be a URL' }).optional(),
+  APP_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .default('shop'),
+  MASTER_KEY: z.string().min(1, 'must not be empty').default(DEFAULT_MASTER_KEY),
+  DATABASE_URI: z
+    .string()
+    .regex(/^(postgres|postgresql|mongodb|mongodb\+srv):\/\//, 'must start with postgres:// or mongodb://')
+    .optional(),
+  DATA_DIR: nonEmpty.default(path.join(PROJECT_ROOT, '.data')),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  ADMIN_USERNAME: nonEmpty.optional(),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  PAYMENT_MODE: z.enum(['auto', 'manual']).default('auto'),
+  PENDING_ORDER_TTL_MINUTES: z.coerce
+    .number({ message: 'must be a number of minutes' })
+    .positive('must be a positive number of minutes')
+    .default(15),
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code like USD')
+    .default('USD'),
+  DEMO_DATA: flag.optional(),
+  RATE_LIMIT_AUTH_PER_MINUTE: perMinute.default(20),
+  RATE_LIMIT_CHECKOUT_PER_MINUTE: perMinute.default(30),
+  RATE_LIMIT_APPLY_CODE_PER_MINUTE: perMinute.default(10),
+  TRUST_PROXY: flag.default(false),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'verbose', 'debug', 'silly']).default('warn'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface ShopConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  mountPath: string;
+  /** The URL Parse Server uses to call itself; derived from PORT unless SERVER_URL is set. */
+  serverURL: string | undefined;
+  publicServerURL: string | undefined;
+  appId: string;
+  masterKey: string;
+  /** undefined: the embedded PostgreSQL under dataDir. */
+  databaseURI: string | undefined;
+  dataDir: string;
+  redisURL: string | undefined;
+  admin: { username: string; password: string; isDefault: boolean } | undefined;
+  paymentMode: 'auto' | 'manual';
+  pendingOrderTtlMs: number;
+  currency: string;
+  loadDemoData: boolean;
+  rateLimits: { authPerMinute: number; checkoutPerMinute: number; applyCodePerMinute: number };
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+/** A setting that cannot be used; `variable` is the environment variable to fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly rule: string,
+  ) {
+    super(`${variable}: ${rule}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (empty strings count as unset) into the server's settings. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
+  const present = Object.fromEntries(
+    Object.keys(EnvSchema.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  if (production && e.MASTER_KEY === DEFAULT_MASTER_KEY) {
+    throw new ConfigError('MASTER_KEY', 'the development default must not be used in production; set a random key of at least 32 characters');
+  }
+  if (production && e.MASTER_KEY.length < 32) {
+    throw new ConfigError('MASTER_KEY', 'must be at least 32 characters in production');
+  }
+  if (production && e.DEMO_DATA) {
+    throw new ConfigError('DEMO_DATA', 'demo data is never loaded in production');
+  }
+  if (production && (e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(e.ADMIN_USERNAME ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME', 'set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither');
+  }
+  if (production && e.ADMIN_PASSWORD === DEFAULT_ADMIN.password) {
+    throw new ConfigError('ADMIN_PASSWORD', 'the development default must not be used in production');
+  }
+
+  const admin =
+    e.ADMIN_USERNAME && e.ADMIN_PASSWORD
+      ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, isDefault: false }
+      : production
+        ? undefined
+        : { ...DEFAULT_ADMIN, isDefault: true };
+
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    mountPath: e.PARSE_MOUNT,
+    serverURL: e.SERVER_URL,
+    publicServerURL: e.PUBLIC_SERVER_URL,
+    appId: e.APP_ID,
+    masterKey: e.MASTER_KEY,
+    databaseURI: e.DATABASE_URI,
+    dataDir: path.resolve(e.DATA_DIR),
+    redisURL: e.REDIS_URL,
+    admin,
+    paymentMode: e.PAYMENT_MODE,
+    pendingOrderTtlMs: Math.round(e.PENDING_ORDER_TTL_MINUTES * 60_000),
+    currency: e.CURRENCY,
+    loadDemoData: !production && e.NODE_ENV !== 'test' && (e.DEMO_DATA ?? true),
+    rateLimits: {
+      authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE,
+      checkoutPerMinute: e.RATE_LIMIT_CHECKOUT_PER_MINUTE,
+      applyCodePerMinute: e.RATE_LIMIT_APPLY_CODE_PER_MINUTE,
+    },
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+let cached: ShopConfig | undefined;
+
+/** The settings of this process, read once. Cloud code calls this for PAYMENT_MODE, CURRENCY, ... */
+export function shopConfig(): ShopConfig {
+  cached ??= loadConfig();
+  return cached;
+}

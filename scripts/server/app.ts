@@ -1,0 +1,177 @@
+/**
+ * The self-hosted server: one express app on one port with Parse Server (REST) at PARSE_MOUNT,
+ * GraphQL at /graphql and Live Query on the same HTTP server, over the configured database.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import ParseServer, { ParseGraphQLServer } from 'parse-server';
+import { PROJECT_ROOT, type ShopConfig } from '../../parse-config';
+import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
+import { ensureAdminUser } from './admin-user';
+import { bodyGuard } from './body-guard';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+import { seedDemoCatalogue } from '../seed-demo';
+
+export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order'];
+
+export interface RunningServer {
+  port: number;
+  /** http://host:port/parse */
+  apiURL: string;
+  graphQLURL: string;
+  liveQueryURL: string;
+  databaseURI: string;
+  admin: ShopConfig['admin'];
+  demoLoaded: boolean;
+  stop(): Promise<void>;
+}
+
+/** Every class definition in schema/, applied with Parse Server's defined schema. */
+export function loadSchemaDefinitions(): Array<Record<string, unknown> & { className: string }> {
+  const dir = path.join(PROJECT_ROOT, 'schema');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+}
+
+/** The cloud code entry: TypeScript when running from source (tsx), JavaScript when built. */
+function cloudEntry(): string {
+  const compiled = __filename.endsWith('.js');
+  return path.join(__dirname, '..', '..', 'cloud', compiled ? 'main.js' : 'main.ts');
+}
+
+function rateLimits(config: ShopConfig) {
+  const common = {
+    requestTimeWindow: 60_000,
+    // Without this, requests from 127.0.0.1 (a local proxy, the tests) are never limited.
+    includeInternalRequests: true,
+    redisUrl: config.redisURL,
+  };
+  const { authPerMinute, checkoutPerMinute, applyCodePerMinute } = config.rateLimits;
+  return [
+    { ...common, requestPath: '/users', requestMethods: ['POST'], requestCount: authPerMinute, zone: 'ip',
+      errorResponseMessage: 'Too many sign-ups from this address; wait a minute and try again.' },
+    { ...common, requestPath: '/login', requestMethods: ['GET', 'POST'], requestCount: authPerMinute, zone: 'ip',
+      errorResponseMessage: 'Too many login attempts from this address; wait a minute and try again.' },
+    { ...common, requestPath: '/functions/checkout', requestCount: checkoutPerMinute, zone: 'user',
+      errorResponseMessage: 'Too many checkouts; wait a minute and try again.' },
+    { ...common, requestPath: '/functions/applyCode', requestCount: applyCodePerMinute, zone: 'user',
+      errorResponseMessage: 'Too many code attempts; wait a minute and try again.' },
+  ];
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Starts the database (embedded unless DATABASE_URI is set), Parse Server, GraphQL and Live Query. */
+export async function startShopServer(config: ShopConfig): Promise<RunningServer> {
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.databaseURI) embedded = await startEmbeddedPostgres(config.dataDir);
+  const databaseURI = config.databaseURI ?? embedded!.uri;
+
+  const app = express();
+  if (config.trustProxy) app.set('trust proxy', true);
+  const httpServer = http.createServer(app);
+  let port: number;
+  try {
+    port = await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    await embedded?.stop();
+    throw new Error(`PORT: cannot listen on ${config.host}:${config.port} (${(error as Error).message})`);
+  }
+  const localURL = `http://127.0.0.1:${port}${config.mountPath}`;
+
+  const parseServer = new ParseServer({
+    appId: config.appId,
+    masterKey: config.masterKey,
+    serverURL: config.serverURL ?? localURL,
+    publicServerURL: config.publicServerURL,
+    databaseURI,
+    cloud: cloudEntry(),
+    schema: {
+      definitions: loadSchemaDefinitions(),
+      strict: true,
+      lockSchemas: true,
+      deleteExtraFields: false,
+      recreateModifiedFields: false,
+    },
+    allowClientClassCreation: false,
+    enforcePrivateUsers: true,
+    liveQuery: { classNames: LIVE_QUERY_CLASSES, redisURL: config.redisURL },
+    rateLimit: rateLimits(config),
+    idempotencyOptions: { paths: ['functions/checkout', 'classes/Order'], ttl: 300 },
+    logLevel: config.logLevel,
+    logsFolder: null,
+    verifyServerUrl: false,
+    masterKeyIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+    // Parse Server 9 announces new defaults for these; we choose now, so upgrades change nothing.
+    readOnlyMasterKeyIps: ['127.0.0.1', '::1'],
+    allowAggregationForReadOnlyMasterKey: false,
+    fileUpload: { allowedFileUrlDomains: [] },
+    pages: { encodePageParamHeaders: true },
+    installation: { duplicateDeviceTokenActionEnforceAuth: true },
+    protectedFieldsOwnerExempt: true, // a user sees its own email
+    protectedFieldsTriggerExempt: true,
+    protectedFieldsSaveResponseExempt: false,
+    requestComplexity: {
+      includeDepth: 10,
+      includeCount: 100,
+      subqueryDepth: 10,
+      queryDepth: 10,
+      graphQLDepth: 20,
+      graphQLFields: 200,
+      batchRequestLimit: 100,
+    },
+    // The bundled option types mark every option required; the runtime validates what we pass.
+  } as never);
+
+  const stopAll = async () => {
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await parseServer.handleShutdown?.().catch(() => undefined);
+    await embedded?.stop();
+  };
+
+  try {
+    await parseServer.start();
+    await ensureUniqueIndexes();
+    app.use(config.mountPath, ...bodyGuard(), parseServer.app);
+    const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql' });
+    graphQL.applyGraphQL(app);
+    const liveQuery = await ParseServer.createLiveQueryServer(httpServer, {
+      appId: config.appId,
+      masterKey: config.masterKey,
+      serverURL: config.serverURL ?? localURL,
+      redisURL: config.redisURL,
+    } as never, {} as never);
+    const stop = async () => {
+      await (liveQuery as unknown as { shutdown(): Promise<void> }).shutdown().catch(() => undefined);
+      httpServer.closeAllConnections();
+      await stopAll();
+    };
+    await ensureAdminUser(config.admin);
+    const demoLoaded = config.loadDemoData ? await seedDemoCatalogue() : false;
+
+    const publicHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    return {
+      port,
+      apiURL: `http://${publicHost}:${port}${config.mountPath}`,
+      graphQLURL: `http://${publicHost}:${port}/graphql`,
+      liveQueryURL: `ws://${publicHost}:${port}${config.mountPath}`,
+      databaseURI,
+      admin: config.admin,
+      demoLoaded,
+      stop,
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}

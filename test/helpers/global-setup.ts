@@ -1,0 +1,27 @@
+/**
+ * One embedded PostgreSQL cluster for the whole run; every integration test file creates its own
+ * database on it (see server.ts), so files never see each other's data.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../scripts/server/embedded-postgres';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** postgres://...:port/ (append a database name) */
+    pgClusterURI: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-test-pg-'));
+  await chmod(dataDir, 0o755); // as root, PostgreSQL runs as `postgres`, which must enter this folder
+  const db = await startEmbeddedPostgres(dataDir);
+  project.provide('pgClusterURI', db.uriFor(''));
+  return async () => {
+    await db.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}

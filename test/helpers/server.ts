@@ -1,0 +1,224 @@
+/**
+ * A real shop server for one test file: `scripts/start.ts` in a child process on a free port, with
+ * its own database on the shared test cluster, talked to over HTTP like an app would.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const APP_ID = 'shop-test';
+export const MASTER_KEY = 'test-master-key-0123456789abcdef0123';
+export const ADMIN = { username: 'admin', password: 'admin-password' };
+
+export interface Session {
+  userId: string;
+  username: string;
+  sessionToken: string;
+}
+
+export interface CallOptions {
+  session?: Session;
+  master?: boolean;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+}
+
+/** A Parse error as a client sees it; `status` is the HTTP status. */
+export class ParseFailure extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status: number,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** Creates a fresh database on the shared test cluster and returns its URI. */
+export async function createTestDatabase(): Promise<string> {
+  const clusterURI = inject('pgClusterURI');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: `${clusterURI}postgres` });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return `${clusterURI}${name}`;
+}
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  output: () => string;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+/** Runs `scripts/start.ts` as `npm start` does, and waits for its "listening" line. */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it started:\n${output}`));
+    });
+  });
+  return { child, output: () => output, port, exited };
+}
+
+export class TestServer {
+  readonly apiURL: string;
+  private adminSession?: Session;
+  private userCount = 0;
+
+  constructor(
+    readonly spawned: SpawnedServer,
+    readonly databaseURI: string,
+  ) {
+    this.apiURL = `http://127.0.0.1:${spawned.port}/parse`;
+  }
+
+  get port(): number {
+    return this.spawned.port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.spawned.child.exitCode !== null) return;
+    this.spawned.child.kill('SIGTERM');
+    await this.spawned.exited;
+  }
+
+  /** One HTTP request to the Parse API; never throws for an HTTP error status. */
+  async request<T = any>(method: string, urlPath: string, body?: unknown, options: CallOptions = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { 'X-Parse-Application-Id': APP_ID, ...options.headers };
+    if (body !== undefined && !('Content-Type' in headers)) headers['Content-Type'] = 'application/json';
+    if (options.session) headers['X-Parse-Session-Token'] = options.session.sessionToken;
+    if (options.master) headers['X-Parse-Master-Key'] = MASTER_KEY;
+    const response = await fetch(`${this.apiURL}${urlPath}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text, a test will say what it expected
+    }
+    return { status: response.status, body: parsed as T };
+  }
+
+  /** Like request, but returns the body of a 2xx answer and throws ParseFailure otherwise. */
+  async ok<T = any>(method: string, urlPath: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const { status, body: answer } = await this.request<any>(method, urlPath, body, options);
+    if (status >= 200 && status < 300) return answer as T;
+    throw new ParseFailure(answer?.code ?? -1, answer?.error ?? String(answer), status);
+  }
+
+  /** Runs a cloud function; resolves to its result or rejects with ParseFailure. */
+  async run<T = any>(name: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<T> {
+    const body = await this.ok<{ result: T }>('POST', `/functions/${name}`, params, options);
+    return body.result;
+  }
+
+  async signUp(prefix = 'user'): Promise<Session> {
+    const username = `${prefix}-${process.pid}-${++this.userCount}-${randomBytes(3).toString('hex')}`;
+    const body = await this.ok('POST', '/users', { username, password: 'password-123', email: `${username}@example.com` });
+    return { userId: body.objectId, username, sessionToken: body.sessionToken };
+  }
+
+  async users(count: number, prefix = 'user'): Promise<Session[]> {
+    const sessions: Session[] = [];
+    for (let i = 0; i < count; i += 20) {
+      const batch = Array.from({ length: Math.min(20, count - i) }, () => this.signUp(prefix));
+      sessions.push(...(await Promise.all(batch)));
+    }
+    return sessions;
+  }
+
+  async admin(): Promise<Session> {
+    if (!this.adminSession) {
+      const body = await this.ok('POST', '/login', ADMIN);
+      this.adminSession = { userId: body.objectId, username: ADMIN.username, sessionToken: body.sessionToken };
+    }
+    return this.adminSession;
+  }
+
+  /** Creates a product as the admin and, when `stock` is given, restocks it. */
+  async product(fields: { name?: string; price?: number; stock?: number } & Record<string, unknown> = {}): Promise<string> {
+    const { stock, ...rest } = fields;
+    const admin = await this.admin();
+    const created = await this.ok('POST', '/classes/Product', { name: `Product ${randomBytes(3).toString('hex')}`, price: 10, ...rest }, { session: admin });
+    if (stock) await this.run('restock', { productId: created.objectId, quantity: stock }, { session: admin });
+    return created.objectId;
+  }
+
+  async inventoryRows(productId: string): Promise<any[]> {
+    const where = encodeURIComponent(JSON.stringify({ product: { __type: 'Pointer', className: 'Product', objectId: productId } }));
+    const body = await this.ok('GET', `/classes/Inventory?where=${where}`, undefined, { master: true });
+    return body.results;
+  }
+
+  async stockOf(productId: string): Promise<number> {
+    const rows = await this.inventoryRows(productId);
+    if (rows.length !== 1) throw new Error(`expected one Inventory row for ${productId}, found ${rows.length}`);
+    return rows[0].stock;
+  }
+}
+
+/** Starts a server on its own fresh database. `env` overrides the test defaults. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const databaseURI = await createTestDatabase();
+  const spawned = await spawnServer({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    APP_ID,
+    MASTER_KEY,
+    DATABASE_URI: databaseURI,
+    // Tests sign up many users from 127.0.0.1; the rate-limit tests set their own low limits.
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: '100000',
+    RATE_LIMIT_APPLY_CODE_PER_MINUTE: '100000',
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+  return new TestServer(spawned, databaseURI);
+}
+
+/** Awaits a promise that must fail as a Parse error, and returns that error. */
+export async function failure(promise: Promise<unknown>): Promise<ParseFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ParseFailure) return error;
+    throw error;
+  }
+  throw new Error('expected a Parse error, but the call succeeded');
+}
