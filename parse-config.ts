@@ -88,7 +88,7 @@ export interface ShopConfig {
   databaseURI: string | undefined;
   dataDir: string;
   redisURL: string | undefined;
-  admin: { username: string; password: string; isDefault: boolean } | undefined;
+  admin: { username: string; password: string; isDefault: boolean };
   paymentMode: 'auto' | 'manual';
   pendingOrderTtlMs: number;
   currency: string;
@@ -136,6 +136,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(e.ADMIN_USERNAME ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME', 'set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither');
   }
+  if (production && !e.ADMIN_USERNAME) {
+    throw new ConfigError('ADMIN_USERNAME', 'set ADMIN_USERNAME and ADMIN_PASSWORD: production has no default admin account');
+  }
   if (production && e.ADMIN_PASSWORD === DEFAULT_ADMIN.password) {
     throw new ConfigError('ADMIN_PASSWORD', 'the development default must not be used in production');
   }
@@ -143,9 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const admin =
     e.ADMIN_USERNAME && e.ADMIN_PASSWORD
       ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, isDefault: false }
-      : production
-        ? undefined
-        : { ...DEFAULT_ADMIN, isDefault: true };
+      : { ...DEFAULT_ADMIN, isDefault: true };
 
   return {
     production,

@@ -24,12 +24,10 @@ async function main(): Promise<void> {
     `  Health:      ${server.apiURL}/health`,
     `  Database:    ${config.databaseURI ? 'DATABASE_URI' : `embedded PostgreSQL in ${config.dataDir}`}`,
   ];
-  if (server.admin) {
-    const password = server.admin.isDefault ? server.admin.password : '(ADMIN_PASSWORD)';
-    lines.push(`  Admin login: username "${server.admin.username}", password "${password}"`);
-    lines.push(`    curl -X POST ${server.apiURL}/login -H 'X-Parse-Application-Id: ${config.appId}' \\`);
-    lines.push(`      -H 'Content-Type: application/json' -d '{"username":"${server.admin.username}","password":"${password}"}'`);
-  }
+  const password = server.admin.isDefault ? server.admin.password : '(ADMIN_PASSWORD)';
+  lines.push(`  Admin login: username "${server.admin.username}", password "${password}"`);
+  lines.push(`    curl -X POST ${server.apiURL}/login -H 'X-Parse-Application-Id: ${config.appId}' \\`);
+  lines.push(`      -H 'Content-Type: application/json' -d '{"username":"${server.admin.username}","password":"${password}"}'`);
   if (server.demoLoaded) lines.push('  Demo catalogue loaded: 10 products, a live and an upcoming flash sale, coupon WELCOME5, code SAVE10.');
   console.log(lines.join('\n'));
 

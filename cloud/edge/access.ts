@@ -29,3 +29,11 @@ export async function requireAdmin(req: Caller): Promise<void> {
   if (!req.master) requireUser(req);
   if (!(await isAdmin(req))) fail(Code.Forbidden, 'Only an admin can do this.');
 }
+
+/** The ACL of catalogue rows (Product, Inventory, FlashSale): everyone reads, admins write. */
+export function catalogueACL(): Parse.ACL {
+  const acl = new Parse.ACL();
+  acl.setPublicReadAccess(true);
+  acl.setRoleWriteAccess(ADMIN_ROLE, true);
+  return acl;
+}

@@ -3,6 +3,7 @@
  * conditional atomic write in the database, never read-compute-write in Node, and every change is
  * published to Live Query subscribers of the Inventory row.
  */
+import { catalogueACL } from '../edge/access';
 import { Code, fail, isParseError } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
 import { type Row, updateWhere } from '../edge/server-internals';
@@ -13,19 +14,11 @@ function productPointer(productId: string) {
   return { __type: 'Pointer', className: 'Product', objectId: productId };
 }
 
-/** Who may read and write an Inventory row: everyone reads, only admins edit (and only some fields). */
-export function inventoryACL(): Parse.ACL {
-  const acl = new Parse.ACL();
-  acl.setPublicReadAccess(true);
-  acl.setRoleWriteAccess('admin', true);
-  return acl;
-}
-
 /** Creates the product's Inventory row with stock 0, exactly once (a unique index on product settles races). */
 export async function createInventory(productId: string): Promise<void> {
   const row = new Parse.Object(INVENTORY);
   row.set({ product: Parse.Object.extend('Product').createWithoutData(productId), stock: 0, received: 0 });
-  row.setACL(inventoryACL());
+  row.setACL(catalogueACL());
   try {
     await row.save(null, { useMasterKey: true });
   } catch (error) {

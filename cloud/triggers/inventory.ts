@@ -1,5 +1,5 @@
+import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
-import { inventoryACL } from '../invariants/stock';
 
 const SERVER_FIELDS = ['product', 'stock', 'received'];
 
@@ -13,7 +13,7 @@ Parse.Cloud.beforeSave('Inventory', (req) => {
     const stock = row.get('stock') ?? 0;
     if (!Number.isInteger(stock) || stock < 0) failField('stock', 'must be a whole number of at least 0');
     row.set({ stock, received: stock });
-    row.setACL(inventoryACL());
+    row.setACL(catalogueACL());
     return;
   }
   const touched = row.dirtyKeys().filter((key) => SERVER_FIELDS.includes(key));

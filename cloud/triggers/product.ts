@@ -1,13 +1,7 @@
 import { checkProductFields, PRODUCT_FIELDS } from '../domain/product-rules';
+import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { createInventory } from '../invariants/stock';
-
-function productACL(): Parse.ACL {
-  const acl = new Parse.ACL();
-  acl.setPublicReadAccess(true);
-  acl.setRoleWriteAccess('admin', true);
-  return acl;
-}
 
 // Validation applies to master-key saves too: bad data is bad whoever writes it.
 Parse.Cloud.beforeSave('Product', (req) => {
@@ -19,7 +13,7 @@ Parse.Cloud.beforeSave('Product', (req) => {
   if (typeof product.get('name') === 'string') product.set('name', product.get('name').trim());
   if (isNew) {
     if (product.get('active') === undefined) product.set('active', true);
-    product.setACL(productACL());
+    product.setACL(catalogueACL());
   }
 });
 

@@ -1,14 +1,14 @@
 import type { ShopConfig } from '../../parse-config';
-import { addToAdminRole, ensureAdminRole, mirrorAdminRole } from '../../cloud/setup/admin-role';
+import { addToAdminRole, ensureAdminRole } from '../../cloud/setup/admin-role';
 
 /**
- * The admin role always exists; ADMIN_USERNAME/ADMIN_PASSWORD name a user that is made a member.
+ * The admin role always exists; ADMIN_USERNAME/ADMIN_PASSWORD name a user that is made a member
+ * (development default admin / admin-password; required in production).
  * An existing user keeps its password unless it no longer matches ADMIN_PASSWORD (so restarts do
  * not log the admin out, and changing the variable takes effect).
  */
 export async function ensureAdminUser(admin: ShopConfig['admin']): Promise<void> {
   await ensureAdminRole();
-  if (!admin) return mirrorAdminRole();
   let user = await new Parse.Query(Parse.User).equalTo('username', admin.username).first({ useMasterKey: true });
   if (!user) {
     user = new Parse.User();

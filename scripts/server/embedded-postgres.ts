@@ -64,7 +64,8 @@ function checkReachableByPostgres(dataDir: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { isAlive } from '../../scripts/server/embedded-postgres';
 import { APP_ID, MASTER_KEY, spawnServer, type SpawnedServer } from '../helpers/server';
 
 let dataDir: string;
@@ -23,15 +24,6 @@ async function get(port: number, urlPath: string, master = false) {
 
 function postgresPid(): number {
   return Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function countOf(port: number, className: string): Promise<number> {
@@ -86,11 +78,11 @@ describe('npm start on the embedded database', () => {
 
   test('SIGINT stops the server and its database cleanly', async () => {
     const pgPid = postgresPid();
-    expect(alive(pgPid)).toBe(true);
+    expect(isAlive(pgPid)).toBe(true);
     running!.child.kill('SIGINT');
     expect(await running!.exited).toBe(0);
-    for (let i = 0; i < 50 && alive(pgPid); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pgPid)).toBe(false);
+    for (let i = 0; i < 50 && isAlive(pgPid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(pgPid)).toBe(false);
   });
 
   test('a restart keeps the data and does not load the demo catalogue twice', async () => {
@@ -103,11 +95,11 @@ describe('npm start on the embedded database', () => {
     const orphan = postgresPid();
     running!.child.kill('SIGKILL');
     await running!.exited;
-    expect(alive(orphan)).toBe(true); // the database outlives a killed server
+    expect(isAlive(orphan)).toBe(true); // the database outlives a killed server
     running = await spawnServer(env(), 30_000);
     expect((await get(running.port, '/health')).status).toBe(200);
     expect(await countOf(running.port, 'Product')).toBe(10);
-    expect(alive(orphan)).toBe(false);
+    expect(isAlive(orphan)).toBe(false);
   });
 
   test('a second server on the same data folder is refused with a clear message', async () => {
@@ -130,6 +122,19 @@ describe('bad configuration stops start-up', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(/server exited with [1-9]\d* before it started/);
     expect(error.message).toContain(`Cannot start: ${variable}:`);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)('as root, a data folder the postgres user cannot reach is named with the fix', async () => {
+    const locked = await mkdtemp(path.join(os.tmpdir(), 'shop-locked-'));
+    try {
+      await chmod(locked, 0o700);
+      const { MASTER_KEY: _omit, ...rest } = env();
+      const error = (await spawnServer({ ...rest, MASTER_KEY, DATA_DIR: path.join(locked, 'data') }, 30_000).catch((e: Error) => e)) as Error;
+      expect(error.message).toContain(`cannot enter ${locked}`);
+      expect(error.message).toContain(`chmod o+x ${locked}`);
+    } finally {
+      await rm(locked, { recursive: true, force: true });
+    }
   });
 
   test('the data folder is git-ignored and created on demand', () => {

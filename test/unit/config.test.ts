@@ -80,6 +80,8 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ SERVER_URL: 'not a url' }, 'SERVER_URL'],
     [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ ADMIN_USERNAME: 'boss' }, 'ADMIN_PASSWORD'],
+    [{ ADMIN_PASSWORD: 'long-enough' }, 'ADMIN_USERNAME'],
     [{ RATE_LIMIT_AUTH_PER_MINUTE: '0' }, 'RATE_LIMIT_AUTH_PER_MINUTE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
   ])('%j stops start-up naming %s', (env, variable) => {
@@ -99,11 +101,15 @@ describe('loadConfig', () => {
       expect(problem({ NODE_ENV: 'production', MASTER_KEY: 'x'.repeat(31) }).variable).toBe('MASTER_KEY');
     });
 
-    test('never loads demo data and has no default admin', () => {
-      const config = loadConfig({ NODE_ENV: 'production', MASTER_KEY: strongKey });
-      expect(config.loadDemoData).toBe(false);
-      expect(config.admin).toBeUndefined();
-      expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey, DEMO_DATA: 'true' }).variable).toBe('DEMO_DATA');
+    const admin = { ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'a-real-secret' };
+
+    test('never loads demo data', () => {
+      expect(loadConfig({ NODE_ENV: 'production', MASTER_KEY: strongKey, ...admin }).loadDemoData).toBe(false);
+      expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey, ...admin, DEMO_DATA: 'true' }).variable).toBe('DEMO_DATA');
+    });
+
+    test('requires an admin account: there is no default in production', () => {
+      expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey }).variable).toBe('ADMIN_USERNAME');
     });
 
     test('refuses half an admin account or the development admin password', () => {
