@@ -2,9 +2,11 @@
 import { ensureUniqueIndexes } from './setup/unique-indexes';
 import './triggers/product';
 import './triggers/inventory';
+import './triggers/flash-sale';
 import './triggers/user';
 import './functions/time';
 import './functions/admin';
+import './functions/catalog';
 
 // On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own
 // server waits for the same promise before it takes traffic.

@@ -19,6 +19,7 @@ interface DatabaseController {
     skipSanitization: boolean,
   ): Promise<Record<string, unknown> | undefined>;
   loadSchema(): Promise<SchemaController>;
+  destroy(className: string, where: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
   adapter: {
     ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
   };
@@ -84,4 +85,16 @@ export async function ensureUniqueIndex(className: string, fieldNames: string[])
   if (!schema) return false;
   await database.adapter.ensureUniqueness(className, schema, fieldNames);
   return true;
+}
+
+/** Deletes the rows matching `where` (no triggers); true when at least one was deleted. */
+export async function deleteWhere(className: string, where: Record<string, unknown>): Promise<boolean> {
+  const { database } = serverInternals();
+  try {
+    await database.destroy(className, where, {});
+    return true;
+  } catch (error) {
+    if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return false;
+    throw error;
+  }
 }

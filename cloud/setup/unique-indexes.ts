@@ -9,6 +9,7 @@ export const UNIQUE_INDEXES: ReadonlyArray<{ className: string; fields: string[]
   { className: 'CheckoutRecord', fields: ['user', 'idempotencyKey'] },
   { className: 'SaleBuyer', fields: ['sale', 'user'] },
   { className: 'CodeRedemption', fields: ['code', 'user'] },
+  { className: 'Lock', fields: ['key'] },
 ];
 
 let ensured: Promise<void> | undefined;

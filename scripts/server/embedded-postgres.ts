@@ -112,7 +112,10 @@ async function loadEmbeddedPostgres() {
 }
 
 /** Starts (initialising on first use) the embedded PostgreSQL cluster in `dataDir`. */
-export async function startEmbeddedPostgres(dataDir: string, options: { log?: boolean } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { log?: boolean; settings?: Record<string, string> } = {},
+): Promise<EmbeddedDatabase> {
   const pgDir = path.join(path.resolve(dataDir), 'postgres');
   const isRoot = process.getuid?.() === 0;
   if (isRoot) checkReachableByPostgres(pgDir);
@@ -136,7 +139,10 @@ export async function startEmbeddedPostgres(dataDir: string, options: { log?: bo
     persistent: true,
     createPostgresUser: isRoot,
     // Loopback only, and no Unix socket: several clusters (tests, a dev server) can run side by side.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: remember,
     onError: remember,
   });

@@ -18,7 +18,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shop-test-pg-'));
   await chmod(dataDir, 0o755); // as root, PostgreSQL runs as `postgres`, which must enter this folder
-  const db = await startEmbeddedPostgres(dataDir);
+  // pg_stat_statements lets tests count the queries a request makes (catalog: constant, not per product).
+  const db = await startEmbeddedPostgres(dataDir, {
+    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
+  });
   project.provide('pgClusterURI', db.uriFor(''));
   return async () => {
     await db.stop();

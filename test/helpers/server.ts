@@ -41,6 +41,14 @@ export class ParseFailure extends Error {
   }
 }
 
+export function productRef(objectId: string) {
+  return { __type: 'Pointer', className: 'Product', objectId };
+}
+
+export function parseDate(date: Date) {
+  return { __type: 'Date', iso: date.toISOString() };
+}
+
 /** Creates a fresh database on the shared test cluster and returns its URI. */
 export async function createTestDatabase(): Promise<string> {
   const clusterURI = inject('pgClusterURI');
@@ -179,6 +187,15 @@ export class TestServer {
     return created.objectId;
   }
 
+  /** Creates a flash sale as the admin; Dates become Parse Dates. Returns its id. */
+  async sale(productId: string, fields: Record<string, unknown>): Promise<string> {
+    const body = Object.fromEntries(
+      Object.entries(fields).map(([key, value]) => [key, value instanceof Date ? { __type: 'Date', iso: value.toISOString() } : value]),
+    );
+    const created = await this.ok('POST', '/classes/FlashSale', { product: productRef(productId), ...body }, { session: await this.admin() });
+    return created.objectId;
+  }
+
   async inventoryRows(productId: string): Promise<any[]> {
     const where = encodeURIComponent(JSON.stringify({ product: { __type: 'Pointer', className: 'Product', objectId: productId } }));
     const body = await this.ok('GET', `/classes/Inventory?where=${where}`, undefined, { master: true });
@@ -221,4 +238,21 @@ export async function failure(promise: Promise<unknown>): Promise<ParseFailure> 
     throw error;
   }
   throw new Error('expected a Parse error, but the call succeeded');
+}
+
+/** Counts the SQL statements the server runs in its database (pg_stat_statements), for "no query per row" checks. */
+export async function statementCounter(server: TestServer): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: server.databaseURI });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  return {
+    async count() {
+      const { rows } = await client.query(
+        `SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%'`,
+      );
+      return rows[0].calls;
+    },
+    close: () => client.end(),
+  };
 }

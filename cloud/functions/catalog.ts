@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { fromCents } from '../domain/money';
+import { currentSale } from '../domain/sale-window';
+import { parseParams } from '../edge/params';
+import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
+
+const Catalog = z
+  .object({
+    limit: z.number({ message: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100').default(50),
+    skip: z.number({ message: 'must be a whole number of at least 0' }).int('must be a whole number of at least 0').min(0, 'must be a whole number of at least 0').max(100_000, 'must be at most 100,000').default(0),
+    search: z.string({ message: 'must be text' }).trim().max(100, 'must be at most 100 characters').optional(),
+  })
+  .strict();
+
+const FlashSales = z
+  .object({ status: z.enum(['live', 'upcoming', 'all'], { message: 'must be live, upcoming or all' }).default('all') })
+  .strict();
+
+/** Text matched literally: every regex metacharacter is escaped (no regex injection). */
+function literalPattern(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// The listing an app shows: products with stock and their live or next sale, in one round trip and
+// three queries whatever the page size.
+Parse.Cloud.define('catalog', async (req) => {
+  const { limit, skip, search } = parseParams(Catalog, req.params);
+  const now = new Date();
+  const query = new Parse.Query('Product').equalTo('active', true).ascending('name').addAscending('objectId').limit(limit).skip(skip);
+  if (search) query.matches('name', literalPattern(search), 'i');
+  const products = (await query.find({ useMasterKey: true })).map(toProductFacts);
+  const ids = products.map((p) => p.id);
+  const [stocks, sales] = await Promise.all([loadStocks(ids), loadOpenSales(ids, now)]);
+  return {
+    serverTime: now.toISOString(),
+    products: products.map((product) => {
+      const sale = currentSale(sales.get(product.id) ?? [], now);
+      return {
+        id: product.id,
+        name: product.name,
+        description: product.description,
+        imageUrl: product.imageUrl,
+        price: fromCents(product.listCents),
+        stock: stocks.get(product.id) ?? 0,
+        sale: sale ? saleJSON(sale, product.listCents, now) : null,
+      };
+    }),
+  };
+});
+
+// Sales with their countdowns, for a "flash sales" screen.
+Parse.Cloud.define('flashSales', async (req) => {
+  const { status } = parseParams(FlashSales, req.params);
+  const now = new Date();
+  const query = new Parse.Query('FlashSale').greaterThan('endTime', now).ascending('startTime').limit(100);
+  if (status === 'live') query.lessThanOrEqualTo('startTime', now);
+  if (status === 'upcoming') query.greaterThan('startTime', now);
+  const sales = (await query.find({ useMasterKey: true })).map(toSaleTerms);
+  const products = await loadProducts([...new Set(sales.map((s) => s.productId))]);
+  return {
+    serverTime: now.toISOString(),
+    sales: sales.flatMap((sale) => {
+      const product = products.get(sale.productId);
+      if (!product || !product.active) return [];
+      return [
+        {
+          ...saleJSON(sale, product.listCents, now),
+          product: { id: product.id, name: product.name, imageUrl: product.imageUrl },
+          price: fromCents(product.listCents),
+          perUserLimit: sale.perUserLimit,
+        },
+      ];
+    }),
+  };
+});
