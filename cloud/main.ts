@@ -7,6 +7,7 @@ import './triggers/user';
 import './functions/time';
 import './functions/admin';
 import './functions/catalog';
+import './functions/cart';
 
 // On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own
 // server waits for the same promise before it takes traffic.

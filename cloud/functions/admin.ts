@@ -2,20 +2,10 @@ import { z } from 'zod';
 import { requireAdmin } from '../edge/access';
 import { Code, fail } from '../edge/errors';
 import { parseParams } from '../edge/params';
+import { objectId, wholeNumber } from '../edge/schemas';
 import { addStock } from '../invariants/stock';
 
-const objectId = z.string({ message: 'must be an object id' }).regex(/^[A-Za-z0-9]{1,32}$/, 'must be an object id');
-
-const Restock = z
-  .object({
-    productId: objectId,
-    quantity: z
-      .number({ message: 'must be a whole number from 1 to 1,000,000' })
-      .int('must be a whole number from 1 to 1,000,000')
-      .min(1, 'must be a whole number from 1 to 1,000,000')
-      .max(1_000_000, 'must be a whole number from 1 to 1,000,000'),
-  })
-  .strict();
+const Restock = z.object({ productId: objectId, quantity: wholeNumber(1, 1_000_000) }).strict();
 
 Parse.Cloud.define('restock', async (req) => {
   await requireAdmin(req);

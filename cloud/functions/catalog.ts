@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { fromCents } from '../domain/money';
 import { currentSale } from '../domain/sale-window';
 import { parseParams } from '../edge/params';
+import { wholeNumber } from '../edge/schemas';
 import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
 
 const Catalog = z
   .object({
-    limit: z.number({ message: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100').default(50),
-    skip: z.number({ message: 'must be a whole number of at least 0' }).int('must be a whole number of at least 0').min(0, 'must be a whole number of at least 0').max(100_000, 'must be at most 100,000').default(0),
+    limit: wholeNumber(1, 100).default(50),
+    skip: wholeNumber(0, 100_000).default(0),
     search: z.string({ message: 'must be text' }).trim().max(100, 'must be at most 100 characters').optional(),
   })
   .strict();

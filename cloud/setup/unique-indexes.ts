@@ -6,6 +6,7 @@ import { ensureUniqueIndex } from '../edge/server-internals';
  */
 export const UNIQUE_INDEXES: ReadonlyArray<{ className: string; fields: string[] }> = [
   { className: 'Inventory', fields: ['product'] },
+  { className: 'Cart', fields: ['user'] },
   { className: 'CheckoutRecord', fields: ['user', 'idempotencyKey'] },
   { className: 'SaleBuyer', fields: ['sale', 'user'] },
   { className: 'CodeRedemption', fields: ['code', 'user'] },

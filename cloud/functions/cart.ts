@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { changeCart, loadCart } from '../cart/store';
+import { cartView } from '../cart/view';
+import { addLine, checkLines, setLine } from '../domain/cart';
+import { requireUser } from '../edge/access';
+import { Code, fail, failField } from '../edge/errors';
+import { parseParams } from '../edge/params';
+import { loadProducts } from '../edge/records';
+import { objectId, wholeNumber } from '../edge/schemas';
+
+const AddToCart = z.object({ productId: objectId, quantity: wholeNumber(1, 99) }).strict();
+const SetCartItem = z.object({ productId: objectId, quantity: wholeNumber(0, 99) }).strict();
+
+/** A product that can go into a cart: it exists (101) and is for sale (142). */
+async function requireBuyable(productId: string): Promise<void> {
+  const product = (await loadProducts([productId])).get(productId);
+  if (!product) fail(Code.NotFound, `No product with id ${productId}`);
+  if (!product.active) failField('productId', `${product.name} is not for sale at the moment`);
+}
+
+Parse.Cloud.define('getCart', async (req) => {
+  const user = requireUser(req);
+  parseParams(z.object({}).strict(), req.params);
+  const cart = await loadCart(user);
+  return cartView(user.id!, cart.lines, cart.code);
+});
+
+Parse.Cloud.define('addToCart', async (req) => {
+  const user = requireUser(req);
+  const { productId, quantity } = parseParams(AddToCart, req.params);
+  await requireBuyable(productId);
+  const cart = await changeCart(user, (current) => {
+    const lines = addLine(current.lines, productId, quantity);
+    const problem = checkLines(lines);
+    if (problem) failField(problem.field, problem.rule);
+    return { lines, code: current.code };
+  });
+  return cartView(user.id!, cart.lines, cart.code);
+});
+
+Parse.Cloud.define('setCartItem', async (req) => {
+  const user = requireUser(req);
+  const { productId, quantity } = parseParams(SetCartItem, req.params);
+  if (quantity > 0) await requireBuyable(productId);
+  const cart = await changeCart(user, (current) => {
+    const lines = setLine(current.lines, productId, quantity);
+    const problem = checkLines(lines);
+    if (problem) failField(problem.field, problem.rule);
+    return { lines, code: current.code };
+  });
+  return cartView(user.id!, cart.lines, cart.code);
+});

@@ -1,0 +1,110 @@
+/**
+ * The only writer of FlashSale.soldCount and of SaleBuyer.units (units one user bought at a sale's
+ * price). Both change by conditional atomic writes, so no mix of parallel requests sells more than
+ * quantityLimit at the sale price or lets a user pass perUserLimit.
+ */
+import { fromCents } from '../domain/money';
+import { inWindow, type SaleTerms } from '../domain/sale-window';
+import { Code, fail, isParseError } from '../edge/errors';
+import { publishUpdate } from '../edge/live';
+import { type Row, updateWhere } from '../edge/server-internals';
+
+const pointer = (className: string, objectId: string) => ({ __type: 'Pointer', className, objectId });
+const isoDate = (date: Date) => ({ __type: 'Date', iso: date.toISOString() });
+
+/** Units the user bought at each of these sales' prices. One query. */
+export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promise<Map<string, number>> {
+  const bought = new Map<string, number>();
+  if (saleIds.length === 0) return bought;
+  const rows = await new Parse.Query('SaleBuyer')
+    .equalTo('user', Parse.User.createWithoutData(userId))
+    .containedIn('sale', saleIds.map((id) => Parse.Object.extend('FlashSale').createWithoutData(id)))
+    .limit(saleIds.length)
+    .find({ useMasterKey: true });
+  for (const row of rows) bought.set(row.get('sale').id, row.get('units'));
+  return bought;
+}
+
+/** Adds units to the user's count for the sale, within perUserLimit; false when that would pass it. */
+async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number): Promise<boolean> {
+  const key = { sale: pointer('FlashSale', sale.id), user: pointer('_User', userId) };
+  const limit = sale.perUserLimit;
+  const within = limit === null ? {} : { units: { $lte: limit - quantity } };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await updateWhere('SaleBuyer', { ...key, ...within }, { units: { __op: 'Increment', amount: quantity } })) return true;
+    if (limit !== null && quantity > limit) return false;
+    try {
+      // First purchase at this sale: the unique (sale, user) index lets one concurrent insert win.
+      const row = new Parse.Object('SaleBuyer');
+      row.setACL(new Parse.ACL());
+      await row.save({ sale: Parse.Object.extend('FlashSale').createWithoutData(sale.id), user: Parse.User.createWithoutData(userId), units: quantity }, { useMasterKey: true });
+      return true;
+    } catch (error) {
+      if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
+    }
+  }
+  return false;
+}
+
+async function releaseBuyerUnits(saleId: string, userId: string, quantity: number): Promise<void> {
+  await updateWhere(
+    'SaleBuyer',
+    { sale: pointer('FlashSale', saleId), user: pointer('_User', userId) },
+    { units: { __op: 'Increment', amount: -quantity } },
+  );
+}
+
+function publishSale(sale: SaleTerms, row: Row, change: number): void {
+  const soldCount = Number(row.soldCount);
+  const fields: Record<string, unknown> = {
+    objectId: sale.id,
+    product: pointer('Product', sale.productId),
+    startTime: isoDate(sale.startsAt),
+    endTime: isoDate(sale.endsAt),
+    soldCount,
+  };
+  if (sale.quantityLimit !== null) fields.quantityLimit = sale.quantityLimit;
+  if (sale.perUserLimit !== null) fields.perUserLimit = sale.perUserLimit;
+  if (sale.discountPercent !== null) fields.discount = sale.discountPercent;
+  if (sale.discountPriceCents !== null) fields.discountPrice = fromCents(sale.discountPriceCents);
+  publishUpdate('FlashSale', fields as Row, { soldCount: soldCount - change }).catch((error) =>
+    console.error(`Live Query publish of FlashSale ${sale.id} failed`, error),
+  );
+}
+
+/** Takes quota if the sale is live at `now` and has `quantity` left; false otherwise. */
+async function claimQuota(sale: SaleTerms, quantity: number, now: Date): Promise<boolean> {
+  const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
+  if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
+  const row = await updateWhere('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity } });
+  if (row) publishSale(sale, row, quantity);
+  return row !== null;
+}
+
+export type SaleClaim = 'sale_price' | 'list_price';
+
+/**
+ * Claims `quantity` units at the sale price for the user: the per-user count first (so a user over
+ * the limit never holds quota others could buy), then the sale's quota, checked against the
+ * window at `now`. `list_price` when the sale is not live or its quota cannot cover the line;
+ * 4002 when the line would take the user past perUserLimit while the sale price is still on offer.
+ */
+export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: number, now: Date, productName: string): Promise<SaleClaim> {
+  if (!inWindow(sale, now)) return 'list_price';
+  if (!(await claimBuyerUnits(sale, userId, quantity))) {
+    const fresh = await new Parse.Query('FlashSale').get(sale.id, { useMasterKey: true }).catch(() => null);
+    const left = fresh?.get('quantityLimit') == null ? Infinity : fresh.get('quantityLimit') - (fresh.get('soldCount') ?? 0);
+    if (!fresh || left < quantity) return 'list_price';
+    fail(Code.SaleLimitReached, `The flash sale of ${productName} allows ${sale.perUserLimit} unit(s) per customer at the sale price; you cannot buy ${quantity} more.`);
+  }
+  if (await claimQuota(sale, quantity, now)) return 'sale_price';
+  await releaseBuyerUnits(sale.id, userId, quantity);
+  return 'list_price';
+}
+
+/** Gives back units claimed at the sale price (an undone checkout, a cancelled order). */
+export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity: number): Promise<void> {
+  const row = await updateWhere('FlashSale', { objectId: sale.id }, { soldCount: { __op: 'Increment', amount: -quantity } });
+  if (row) publishSale(sale, row, -quantity);
+  await releaseBuyerUnits(sale.id, userId, quantity);
+}
