@@ -3,11 +3,14 @@ import { ensureUniqueIndexes } from './setup/unique-indexes';
 import './triggers/product';
 import './triggers/inventory';
 import './triggers/flash-sale';
+import './triggers/order';
+import './triggers/private-reads';
 import './triggers/user';
 import './functions/time';
 import './functions/admin';
 import './functions/catalog';
 import './functions/cart';
+import './functions/checkout';
 
 // On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own
 // server waits for the same promise before it takes traffic.

@@ -6,7 +6,7 @@ export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.
   const parsed = schema.safeParse(params ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') failField(issue.keys.join(', '), 'is not a known parameter');
+  if (issue.code === 'unrecognized_keys') failField([...issue.path, issue.keys[0]].join('.'), 'is not a known parameter');
   const field = issue.path.length > 0 ? issue.path.join('.') : 'params';
   failField(field, issue.message);
 }

@@ -59,6 +59,8 @@ function rateLimits(config: ShopConfig) {
       errorResponseMessage: 'Too many login attempts from this address; wait a minute and try again.' },
     { ...common, requestPath: '/functions/checkout', requestCount: checkoutPerMinute, zone: 'user',
       errorResponseMessage: 'Too many checkouts; wait a minute and try again.' },
+    { ...common, requestPath: '/classes/Order', requestMethods: ['POST'], requestCount: checkoutPerMinute, zone: 'user',
+      errorResponseMessage: 'Too many orders; wait a minute and try again.' },
     { ...common, requestPath: '/functions/applyCode', requestCount: applyCodePerMinute, zone: 'user',
       errorResponseMessage: 'Too many code attempts; wait a minute and try again.' },
   ];

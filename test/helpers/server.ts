@@ -196,6 +196,16 @@ export class TestServer {
     return created.objectId;
   }
 
+  /** Rows of a class matching `where`, read with the master key (up to 1000). */
+  async find(className: string, where: Record<string, unknown> = {}): Promise<any[]> {
+    const query = `where=${encodeURIComponent(JSON.stringify(where))}&limit=1000`;
+    return (await this.ok('GET', `/classes/${className}?${query}`, undefined, { master: true })).results;
+  }
+
+  async ordersOf(productId: string): Promise<any[]> {
+    return this.find('Order', { product: productRef(productId) });
+  }
+
   async inventoryRows(productId: string): Promise<any[]> {
     const where = encodeURIComponent(JSON.stringify({ product: { __type: 'Pointer', className: 'Product', objectId: productId } }));
     const body = await this.ok('GET', `/classes/Inventory?where=${where}`, undefined, { master: true });

@@ -182,6 +182,12 @@ describe('orders and money records', () => {
     expect((await server.ok('GET', '/classes/Order', undefined, { session: other })).results).toEqual([]);
   });
 
+  test('anonymous reads of orders, transactions and carts are refused with 119 (log in)', async () => {
+    for (const className of ['Order', 'Transaction', 'Cart']) {
+      expect(await refused(server.ok('GET', `/classes/${className}`))).toBe(119);
+    }
+  });
+
   test('internal bookkeeping classes are master-key only', async () => {
     for (const className of ['CheckoutRecord', 'SaleBuyer', 'CodeRedemption']) {
       expect(await refused(server.ok('GET', `/classes/${className}`, undefined, { session: admin }))).toBe(119);

@@ -1,0 +1,117 @@
+/**
+ * Checkout (SPEC section 6): all or nothing across lines, idempotent per (user, idempotencyKey),
+ * priced on the server's clock at the moment it commits.
+ */
+import { shopConfig } from '../../parse-config';
+import { changeCart, loadCart } from '../cart/store';
+import { type CartLine, checkLines, mergeLines } from '../domain/cart';
+import { liveSale } from '../domain/cart-pricing';
+import { fromCents, toCents } from '../domain/money';
+import { Code, fail, failField } from '../edge/errors';
+import { loadOpenSales, loadProducts } from '../edge/records';
+import { claimCheckoutKey, completeCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { type CheckoutCtx, subtotalCents } from './context';
+import { orderJSON } from './order-fields';
+import { runSteps, type Step } from './run-steps';
+import { checkExpectedTotalStep } from './steps/check-expected-total';
+import { claimSaleUnitsStep } from './steps/claim-sale-units';
+import { createOrdersStep } from './steps/create-orders';
+import { recordChargesStep } from './steps/record-charges';
+import { takeStockStep } from './steps/take-stock';
+
+/** The order of events once the checkout key is claimed. */
+export const checkoutSteps: Step<CheckoutCtx>[] = [
+  claimSaleUnitsStep, // 4002; sale or list price per line; undo returns units
+  checkExpectedTotalStep, // 4003 before stock is touched
+  takeStockStep, // 4001; undo puts units back
+  createOrdersStep, // undo removes them
+  recordChargesStep, // auto payment mode: one charge per paid order
+];
+
+export interface CheckoutRequest {
+  idempotencyKey: string;
+  /** Buy these now; without them, the caller's cart is bought. */
+  items?: CartLine[];
+  expectedTotal?: number;
+}
+
+export interface CheckoutResult {
+  checkoutId: string;
+  orders: Array<ReturnType<typeof orderJSON>>;
+  subtotal: number;
+  discount: number;
+  total: number;
+  currency: string;
+}
+
+/** Loads what the lines need (two queries) and prices every line at the list price until a sale claim. */
+export async function checkoutContext(checkoutId: string, user: Parse.User, lines: CartLine[], now: Date, expectedTotalCents: number | null): Promise<CheckoutCtx> {
+  const ids = lines.map((line) => line.productId);
+  const [products, sales] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now)]);
+  const config = shopConfig();
+  return {
+    checkoutId,
+    user,
+    now,
+    expectedTotalCents,
+    paymentMode: config.paymentMode,
+    pendingOrderTtlMs: config.pendingOrderTtlMs,
+    lines: lines.map(({ productId, quantity }) => {
+      const product = products.get(productId);
+      if (!product) fail(Code.NotFound, `No product with id ${productId}`);
+      if (!product.active) failField('productId', `${product.name} is not for sale at the moment`);
+      return { product, quantity, sale: liveSale(sales.get(productId), now), unitCents: product.listCents, lineCents: product.listCents * quantity, saleClaimed: false };
+    }),
+    claimed: [],
+    taken: [],
+    orders: [],
+    charges: [],
+  };
+}
+
+export function checkoutResult(ctx: CheckoutCtx): CheckoutResult {
+  const total = fromCents(subtotalCents(ctx));
+  return { checkoutId: ctx.checkoutId, orders: ctx.orders.map(orderJSON), subtotal: total, discount: 0, total, currency: shopConfig().currency };
+}
+
+/** Lines a checkout would buy: the items given (merged per product), or the cart's. */
+async function linesToBuy(user: Parse.User, items: CartLine[] | undefined): Promise<CartLine[]> {
+  const lines = items ? mergeLines(items) : (await loadCart(user)).lines;
+  if (lines.length === 0) fail(Code.CartEmpty, items ? 'items: add at least one product' : 'Your cart is empty; add products before checking out.');
+  const problem = checkLines(lines);
+  if (problem) failField(problem.field, problem.rule);
+  return lines;
+}
+
+/** Takes the bought units out of the cart (a line added meanwhile stays). */
+async function removeBoughtFromCart(user: Parse.User, bought: CartLine[]): Promise<void> {
+  const boughtBy = new Map(bought.map((line) => [line.productId, line.quantity]));
+  await changeCart(user, (cart) => ({
+    lines: cart.lines
+      .map((line) => ({ ...line, quantity: line.quantity - (boughtBy.get(line.productId) ?? 0) }))
+      .filter((line) => line.quantity > 0),
+    code: null,
+  }));
+}
+
+export async function checkout(user: Parse.User, request: CheckoutRequest): Promise<CheckoutResult> {
+  const fingerprint = JSON.stringify({ items: request.items ?? 'cart', expectedTotal: request.expectedTotal ?? null });
+  const claim = await claimCheckoutKey<CheckoutResult>(user, request.idempotencyKey, fingerprint);
+  if (claim.kind === 'replay') return claim.result;
+
+  let ctx: CheckoutCtx;
+  try {
+    const lines = await linesToBuy(user, request.items);
+    const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
+    ctx = await checkoutContext(claim.checkoutId, user, lines, new Date(), expected);
+    await runSteps(checkoutSteps, ctx);
+  } catch (error) {
+    await releaseCheckoutKey(claim.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
+    throw error;
+  }
+  // From here the orders exist: a failure leaves the record pending for recovery, never a second set.
+  const result = checkoutResult(ctx);
+  await completeCheckout(claim.checkoutId, result);
+  if (!request.items) await removeBoughtFromCart(user, ctx.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity })));
+  return result;
+}

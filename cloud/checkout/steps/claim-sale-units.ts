@@ -1,0 +1,24 @@
+import { releaseSaleUnits, claimSaleUnits } from '../../invariants/sale-quota';
+import type { CheckoutCtx } from '../context';
+import type { Step } from '../run-steps';
+import { salePriceCents } from '../../domain/sale-window';
+
+/** Sale price or list price per line: 4002 past perUserLimit; undo gives the units back. */
+export const claimSaleUnitsStep: Step<CheckoutCtx> = {
+  name: 'claim sale units',
+  async run(ctx) {
+    for (const line of ctx.lines) {
+      if (!line.sale) continue;
+      const claim = await claimSaleUnits(line.sale, ctx.user.id!, line.quantity, ctx.now, line.product.name);
+      if (claim === 'sale_price') {
+        line.saleClaimed = true;
+        line.unitCents = salePriceCents(line.sale, line.product.listCents);
+        line.lineCents = line.unitCents * line.quantity;
+        ctx.claimed.push(line);
+      }
+    }
+  },
+  async undo(ctx) {
+    for (const line of ctx.claimed) await releaseSaleUnits(line.sale!, ctx.user.id!, line.quantity);
+  },
+};
