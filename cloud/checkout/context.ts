@@ -1,10 +1,13 @@
 import type { Cents } from '../domain/money';
-import type { ProductFacts } from '../edge/records';
 import type { SaleTerms } from '../domain/sale-window';
+import type { ProductFacts } from '../edge/records';
+import type { Row } from '../edge/server-internals';
 
 export interface CheckoutLine {
   product: ProductFacts;
   quantity: number;
+  /** Stock when the checkout loaded it: a line short of it fails fast (the atomic take still decides). */
+  stock: number;
   /** The product's live sale at `now`, if any; whether its price applies is decided by the claim. */
   sale: SaleTerms | null;
   unitCents: Cents;
@@ -15,7 +18,7 @@ export interface CheckoutLine {
 
 export interface CheckoutCtx {
   checkoutId: string;
-  user: Parse.User;
+  userId: string;
   now: Date;
   lines: CheckoutLine[];
   expectedTotalCents: Cents | null;
@@ -24,8 +27,8 @@ export interface CheckoutCtx {
   /** Effects recorded as they land, so an undo covers a half-done run. */
   claimed: CheckoutLine[];
   taken: CheckoutLine[];
-  orders: Parse.Object[];
-  charges: Parse.Object[];
+  orders: Row[];
+  charges: Row[];
 }
 
 export function subtotalCents(ctx: Pick<CheckoutCtx, 'lines'>): Cents {

@@ -8,8 +8,8 @@ import { type CartLine, checkLines, mergeLines } from '../domain/cart';
 import { liveSale } from '../domain/cart-pricing';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
-import { loadOpenSales, loadProducts } from '../edge/records';
-import { claimCheckoutKey, completeCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
+import { claimCheckoutKey, completeCheckout, earlierCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
 import { type CheckoutCtx, subtotalCents } from './context';
 import { orderJSON } from './order-fields';
 import { runSteps, type Step } from './run-steps';
@@ -44,14 +44,17 @@ export interface CheckoutResult {
   currency: string;
 }
 
-/** Loads what the lines need (two queries) and prices every line at the list price until a sale claim. */
-export async function checkoutContext(checkoutId: string, user: Parse.User, lines: CartLine[], now: Date, expectedTotalCents: number | null): Promise<CheckoutCtx> {
+/**
+ * Loads what the lines need (three queries) and prices every line at the list price until a sale
+ * claim; 101 for an unknown product, 142 for one not for sale.
+ */
+export async function checkoutContext(userId: string, lines: CartLine[], now: Date, expectedTotalCents: number | null): Promise<CheckoutCtx> {
   const ids = lines.map((line) => line.productId);
-  const [products, sales] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now)]);
+  const [products, sales, stocks] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now), loadStocks(ids)]);
   const config = shopConfig();
   return {
-    checkoutId,
-    user,
+    checkoutId: '',
+    userId,
     now,
     expectedTotalCents,
     paymentMode: config.paymentMode,
@@ -60,13 +63,27 @@ export async function checkoutContext(checkoutId: string, user: Parse.User, line
       const product = products.get(productId);
       if (!product) fail(Code.NotFound, `No product with id ${productId}`);
       if (!product.active) failField('productId', `${product.name} is not for sale at the moment`);
-      return { product, quantity, sale: liveSale(sales.get(productId), now), unitCents: product.listCents, lineCents: product.listCents * quantity, saleClaimed: false };
+      return {
+        product,
+        quantity,
+        stock: stocks.get(productId) ?? 0,
+        sale: liveSale(sales.get(productId), now),
+        unitCents: product.listCents,
+        lineCents: product.listCents * quantity,
+        saleClaimed: false,
+      };
     }),
     claimed: [],
     taken: [],
     orders: [],
     charges: [],
   };
+}
+
+/** 4001 at once for a line the loaded stock cannot cover: most of a sold-out storm ends here, writing nothing. */
+export function failShortLine(ctx: CheckoutCtx): void {
+  const short = ctx.lines.find((line) => line.stock < line.quantity);
+  if (short) fail(Code.OutOfStock, `Only ${short.stock} left of ${short.product.name}; you asked for ${short.quantity}.`);
 }
 
 export function checkoutResult(ctx: CheckoutCtx): CheckoutResult {
@@ -95,15 +112,29 @@ async function removeBoughtFromCart(user: Parse.User, bought: CartLine[]): Promi
 }
 
 export async function checkout(user: Parse.User, request: CheckoutRequest): Promise<CheckoutResult> {
+  const userId = user.id!;
+  const { idempotencyKey: key } = request;
   const fingerprint = JSON.stringify({ items: request.items ?? 'cart', expectedTotal: request.expectedTotal ?? null });
-  const claim = await claimCheckoutKey<CheckoutResult>(user, request.idempotencyKey, fingerprint);
-  if (claim.kind === 'replay') return claim.result;
+  // A retry of a finished checkout replays it before anything else (its cart is empty by now).
+  const earlier = await earlierCheckout<CheckoutResult>(userId, key, fingerprint);
+  if (earlier) return earlier;
 
-  let ctx: CheckoutCtx;
+  const lines = await linesToBuy(user, request.items);
+  const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
+  const ctx = await checkoutContext(userId, lines, new Date(), expected);
   try {
-    const lines = await linesToBuy(user, request.items);
-    const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
-    ctx = await checkoutContext(claim.checkoutId, user, lines, new Date(), expected);
+    failShortLine(ctx);
+  } catch (error) {
+    // A twin request may have taken the last units under this very key: answer with its result.
+    const twin = await earlierCheckout<CheckoutResult>(userId, key, fingerprint);
+    if (twin) return twin;
+    throw error;
+  }
+
+  const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint);
+  if (claim.kind === 'replay') return claim.result;
+  ctx.checkoutId = claim.checkoutId;
+  try {
     await runSteps(checkoutSteps, ctx);
   } catch (error) {
     await releaseCheckoutKey(claim.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
@@ -112,6 +143,6 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   // From here the orders exist: a failure leaves the record pending for recovery, never a second set.
   const result = checkoutResult(ctx);
   await completeCheckout(claim.checkoutId, result);
-  if (!request.items) await removeBoughtFromCart(user, ctx.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity })));
+  if (!request.items) await removeBoughtFromCart(user, lines);
   return result;
 }

@@ -1,62 +1,81 @@
 /** The server-set fields of an Order and its charge: one definition for checkout and POST /classes/Order. */
-import { ADMIN_ROLE } from '../edge/access';
 import { fromCents } from '../domain/money';
+import { ADMIN_ROLE } from '../edge/access';
+import { publishCreate } from '../edge/live';
+import { dateValue, deleteWhere, insertRow, pointerTo, type Row } from '../edge/server-internals';
 import type { CheckoutCtx, CheckoutLine } from './context';
 
-const master = { useMasterKey: true } as const;
-
 /** Owner and admins read; nobody but the server writes. */
-export function ownerACL(user: Parse.User): Parse.ACL {
-  const acl = new Parse.ACL();
-  acl.setReadAccess(user.id!, true);
-  acl.setRoleReadAccess(ADMIN_ROLE, true);
-  return acl;
+export function ownerACL(userId: string) {
+  return { [userId]: { read: true }, [`role:${ADMIN_ROLE}`]: { read: true } };
 }
 
-/** Sets the price snapshot, status and ownership of an order for one checkout line. */
-export function fillOrder(order: Parse.Object, ctx: CheckoutCtx, line: CheckoutLine): Parse.Object {
-  order.set({
-    user: ctx.user,
-    product: Parse.Object.extend('Product').createWithoutData(line.product.id),
+/** An order for one checkout line (REST format): price snapshot, status, ownership. */
+export function orderFields(ctx: CheckoutCtx, line: CheckoutLine): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    user: pointerTo('_User', ctx.userId),
+    product: pointerTo('Product', line.product.id),
     quantity: line.quantity,
     unitPrice: fromCents(line.unitCents),
     amount: fromCents(line.lineCents),
     status: ctx.paymentMode === 'auto' ? 'paid' : 'pending',
     checkoutId: ctx.checkoutId,
-  });
-  if (line.saleClaimed) order.set('flashSale', Parse.Object.extend('FlashSale').createWithoutData(line.sale!.id));
-  if (ctx.paymentMode === 'manual') order.set('expiresAt', new Date(ctx.now.getTime() + ctx.pendingOrderTtlMs));
-  order.setACL(ownerACL(ctx.user));
-  return order;
+    ACL: ownerACL(ctx.userId),
+  };
+  if (line.saleClaimed) fields.flashSale = pointerTo('FlashSale', line.sale!.id);
+  if (ctx.paymentMode === 'manual') fields.expiresAt = dateValue(new Date(ctx.now.getTime() + ctx.pendingOrderTtlMs));
+  return fields;
 }
 
-/** The one `charge` Transaction of a paid order. */
-export function chargeFor(order: Parse.Object, user: Parse.User): Parse.Object {
-  const charge = new Parse.Object('Transaction');
-  charge.set({
-    user,
-    product: order.get('product'),
-    order,
-    amount: order.get('amount'),
-    checkoutId: order.get('checkoutId'),
-    type: 'charge',
-  });
-  charge.setACL(ownerACL(user));
-  return charge;
+/** Sets REST-format fields on a Parse.Object (the order a client is creating through POST /classes/Order). */
+export function setFields(object: Parse.Object, fields: Record<string, unknown>): void {
+  const decode = (Parse as unknown as { _decode(key: string | null, value: unknown): unknown })._decode;
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'ACL') object.setACL(new Parse.ACL(value as Record<string, { read?: boolean; write?: boolean }>));
+    else object.set(key, decode(null, value));
+  }
 }
 
-export async function saveCharges(orders: Parse.Object[], user: Parse.User): Promise<Parse.Object[]> {
-  const paid = orders.filter((order) => order.get('status') === 'paid');
-  return paid.length === 0 ? [] : Parse.Object.saveAll(paid.map((order) => chargeFor(order, user)), master);
+/** Inserts the orders and tells Live Query subscribers (the owner) about them. */
+export async function insertOrders(ctx: CheckoutCtx): Promise<Row[]> {
+  const orders: Row[] = [];
+  for (const line of ctx.lines) {
+    const order = await insertRow('Order', orderFields(ctx, line));
+    orders.push(order);
+    ctx.orders.push(order);
+    publishCreate('Order', order).catch((error) => console.error('Live Query publish of a new Order failed', error));
+  }
+  return orders;
 }
 
-export function orderJSON(order: Parse.Object) {
+/** One `charge` Transaction per paid order. */
+export async function insertCharges(ctx: CheckoutCtx): Promise<void> {
+  for (const order of ctx.orders.filter((o) => o.status === 'paid')) {
+    ctx.charges.push(
+      await insertRow('Transaction', {
+        user: order.user,
+        product: order.product,
+        order: pointerTo('Order', order.objectId),
+        amount: order.amount,
+        checkoutId: order.checkoutId,
+        type: 'charge',
+        ACL: ownerACL(ctx.userId),
+      }),
+    );
+  }
+}
+
+export async function deleteRows(className: string, rows: Row[]): Promise<void> {
+  if (rows.length > 0) await deleteWhere(className, { objectId: { $in: rows.map((row) => row.objectId) } });
+}
+
+export function orderJSON(order: Row) {
   return {
-    id: order.id!,
-    productId: order.get('product').id,
-    quantity: order.get('quantity'),
-    unitPrice: order.get('unitPrice'),
-    amount: order.get('amount'),
-    status: order.get('status'),
+    id: order.objectId,
+    productId: order.product.objectId,
+    quantity: order.quantity,
+    unitPrice: order.unitPrice,
+    amount: order.amount,
+    status: order.status,
   };
 }

@@ -4,6 +4,14 @@
  */
 import { serverInternals } from './server-internals';
 
+/** Sends a `create` event for a row inserted through the storage adapter. */
+export async function publishCreate(className: string, row: Record<string, unknown> & { objectId: string }): Promise<void> {
+  const { database, liveQueryController } = serverInternals();
+  if (!liveQueryController?.hasLiveQuery(className)) return;
+  const perms = (await database.loadSchema()).getClassLevelPermissions(className);
+  liveQueryController.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, perms);
+}
+
 /** Sends an `update` event for `className` with the object before and after the write. */
 export async function publishUpdate(
   className: string,

@@ -4,6 +4,7 @@
  */
 import { type Cents, fromCents, toCents } from '../domain/money';
 import { type SaleTerms, viewSale } from '../domain/sale-window';
+import { dateOf, dateValue, findRows, pointerTo, type Row } from './server-internals';
 
 export interface ProductFacts {
   id: string;
@@ -14,51 +15,48 @@ export interface ProductFacts {
   active: boolean;
 }
 
-const master = { useMasterKey: true } as const;
-const productPointer = (id: string) => Parse.Object.extend('Product').createWithoutData(id);
+const productPointers = (ids: string[]) => ids.map((id) => pointerTo('Product', id));
 
-export function toProductFacts(product: Parse.Object): ProductFacts {
+/** A Product row (REST format, from findRows) as the domain sees it. */
+export function toProductFacts(row: Row): ProductFacts {
   return {
-    id: product.id!,
-    name: product.get('name'),
-    description: product.get('description') ?? null,
-    imageUrl: product.get('imageUrl') ?? null,
-    listCents: toCents(product.get('price')) ?? 0,
-    active: product.get('active') !== false,
+    id: row.objectId,
+    name: row.name,
+    description: row.description ?? null,
+    imageUrl: row.imageUrl ?? null,
+    listCents: toCents(row.price) ?? 0,
+    active: row.active !== false,
   };
 }
 
-export function toSaleTerms(sale: Parse.Object): SaleTerms {
-  const discountPrice = sale.get('discountPrice');
+/** A FlashSale row (REST format) as the domain sees it. */
+export function toSaleTerms(row: Row): SaleTerms {
   return {
-    id: sale.id!,
-    productId: sale.get('product').id,
-    startsAt: sale.get('startTime'),
-    endsAt: sale.get('endTime'),
-    discountPriceCents: typeof discountPrice === 'number' ? toCents(discountPrice) : null,
-    discountPercent: typeof sale.get('discount') === 'number' ? sale.get('discount') : null,
-    quantityLimit: sale.get('quantityLimit') ?? null,
-    perUserLimit: sale.get('perUserLimit') ?? null,
-    soldCount: sale.get('soldCount') ?? 0,
+    id: row.objectId,
+    productId: row.product.objectId,
+    startsAt: dateOf(row.startTime)!,
+    endsAt: dateOf(row.endTime)!,
+    discountPriceCents: typeof row.discountPrice === 'number' ? toCents(row.discountPrice) : null,
+    discountPercent: typeof row.discount === 'number' ? row.discount : null,
+    quantityLimit: row.quantityLimit ?? null,
+    perUserLimit: row.perUserLimit ?? null,
+    soldCount: row.soldCount ?? 0,
   };
 }
 
 /** Products by id (missing ids are absent from the map). One query. */
 export async function loadProducts(ids: string[]): Promise<Map<string, ProductFacts>> {
   if (ids.length === 0) return new Map();
-  const rows = await new Parse.Query('Product').containedIn('objectId', ids).limit(ids.length).find(master);
-  return new Map(rows.map((row) => [row.id!, toProductFacts(row)]));
+  const rows = await findRows('Product', { objectId: { $in: ids } }, { limit: ids.length });
+  return new Map(rows.map((row) => [row.objectId, toProductFacts(row)]));
 }
 
 /** Stock by product id (0 when a product has no row). One query. */
 export async function loadStocks(productIds: string[]): Promise<Map<string, number>> {
   const stocks = new Map(productIds.map((id) => [id, 0]));
   if (productIds.length === 0) return stocks;
-  const rows = await new Parse.Query('Inventory')
-    .containedIn('product', productIds.map(productPointer))
-    .limit(productIds.length)
-    .find(master);
-  for (const row of rows) stocks.set(row.get('product').id, row.get('stock'));
+  const rows = await findRows('Inventory', { product: { $in: productPointers(productIds) } }, { limit: productIds.length, keys: ['product', 'stock'] });
+  for (const row of rows) stocks.set(row.product.objectId, row.stock);
   return stocks;
 }
 
@@ -66,12 +64,11 @@ export async function loadStocks(productIds: string[]): Promise<Map<string, numb
 export async function loadOpenSales(productIds: string[], now: Date): Promise<Map<string, SaleTerms[]>> {
   const byProduct = new Map<string, SaleTerms[]>();
   if (productIds.length === 0) return byProduct;
-  const rows = await new Parse.Query('FlashSale')
-    .containedIn('product', productIds.map(productPointer))
-    .greaterThan('endTime', now)
-    .ascending('startTime')
-    .limit(1000)
-    .find(master);
+  const rows = await findRows(
+    'FlashSale',
+    { product: { $in: productPointers(productIds) }, endTime: { $gt: dateValue(now) } },
+    { sort: { startTime: 1 } },
+  );
   for (const sale of rows.map(toSaleTerms)) {
     byProduct.set(sale.productId, [...(byProduct.get(sale.productId) ?? []), sale]);
   }

@@ -20,6 +20,8 @@ interface DatabaseController {
   ): Promise<Record<string, unknown> | undefined>;
   loadSchema(): Promise<SchemaController>;
   destroy(className: string, where: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
+  create(className: string, object: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
+  find(className: string, where: Record<string, unknown>, options: Record<string, unknown>): Promise<Row[]>;
   adapter: {
     ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
   };
@@ -44,7 +46,41 @@ export function serverInternals(): ServerInternals {
   return config;
 }
 
-export type Row = Record<string, unknown> & { objectId: string };
+export type Row = Record<string, any> & { objectId: string };
+
+/**
+ * Reads rows straight from the database controller, as the master key, in REST format (pointers as
+ * { __type: 'Pointer', objectId }, dates as { __type: 'Date', iso }). Internal reads use this rather
+ * than Parse.Query: no triggers, ACLs or SDK round trip, which matters on the checkout hot path.
+ */
+export async function findRows(
+  className: string,
+  where: Record<string, unknown>,
+  options: { limit?: number; skip?: number; sort?: Record<string, 1 | -1>; keys?: string[] } = {},
+): Promise<Row[]> {
+  const { database } = serverInternals();
+  return database.find(className, where, { limit: 1000, ...options });
+}
+
+/**
+ * Inserts one row as the master key, skipping triggers and Live Query (callers publish what subscribers
+ * must see). `fields` are in REST format. Returns the row with its objectId and timestamps; a unique
+ * index violation rejects with DUPLICATE_VALUE (137).
+ */
+export async function insertRow(className: string, fields: Record<string, unknown>): Promise<Row> {
+  const { database } = serverInternals();
+  const { newObjectId } = require('parse-server/lib/cryptoUtils') as { newObjectId(size?: number): string };
+  const now = new Date().toISOString();
+  const row = { ...fields, objectId: newObjectId(), createdAt: now, updatedAt: now };
+  await database.create(className, { ...row }, {});
+  return row;
+}
+
+export const pointerTo = (className: string, objectId: string) => ({ __type: 'Pointer', className, objectId });
+export const dateValue = (date: Date) => ({ __type: 'Date', iso: date.toISOString() });
+/** A Date field of a row from findRows. */
+export const dateOf = (value: { iso: string } | string | undefined) =>
+  value === undefined ? undefined : new Date(typeof value === 'string' ? value : value.iso);
 
 /**
  * One conditional atomic write: applies `update` (REST operations such as Increment) to the single

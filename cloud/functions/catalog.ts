@@ -3,6 +3,7 @@ import { fromCents } from '../domain/money';
 import { currentSale } from '../domain/sale-window';
 import { parseParams } from '../edge/params';
 import { wholeNumber } from '../edge/schemas';
+import { dateValue, findRows } from '../edge/server-internals';
 import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
 
 const Catalog = z
@@ -27,9 +28,9 @@ function literalPattern(text: string): string {
 Parse.Cloud.define('catalog', async (req) => {
   const { limit, skip, search } = parseParams(Catalog, req.params);
   const now = new Date();
-  const query = new Parse.Query('Product').equalTo('active', true).ascending('name').addAscending('objectId').limit(limit).skip(skip);
-  if (search) query.matches('name', literalPattern(search), 'i');
-  const products = (await query.find({ useMasterKey: true })).map(toProductFacts);
+  const where: Record<string, unknown> = { active: true };
+  if (search) where.name = { $regex: literalPattern(search), $options: 'i' };
+  const products = (await findRows('Product', where, { limit, skip, sort: { name: 1, objectId: 1 } })).map(toProductFacts);
   const ids = products.map((p) => p.id);
   const [stocks, sales] = await Promise.all([loadStocks(ids), loadOpenSales(ids, now)]);
   return {
@@ -53,10 +54,10 @@ Parse.Cloud.define('catalog', async (req) => {
 Parse.Cloud.define('flashSales', async (req) => {
   const { status } = parseParams(FlashSales, req.params);
   const now = new Date();
-  const query = new Parse.Query('FlashSale').greaterThan('endTime', now).ascending('startTime').limit(100);
-  if (status === 'live') query.lessThanOrEqualTo('startTime', now);
-  if (status === 'upcoming') query.greaterThan('startTime', now);
-  const sales = (await query.find({ useMasterKey: true })).map(toSaleTerms);
+  const where: Record<string, unknown> = { endTime: { $gt: dateValue(now) } };
+  if (status === 'live') where.startTime = { $lte: dateValue(now) };
+  if (status === 'upcoming') where.startTime = { $gt: dateValue(now) };
+  const sales = (await findRows('FlashSale', where, { limit: 100, sort: { startTime: 1 } })).map(toSaleTerms);
   const products = await loadProducts([...new Set(sales.map((s) => s.productId))]);
   return {
     serverTime: now.toISOString(),

@@ -4,41 +4,49 @@
  * however concurrent, waits for it and gets the same result, never a second set of orders.
  */
 import { Code, fail, failField, isParseError } from '../edge/errors';
-import { deleteWhere, updateWhere } from '../edge/server-internals';
+import { deleteWhere, findRows, insertRow, pointerTo, updateWhere } from '../edge/server-internals';
 
 const WAIT_FOR_FIRST_MS = 20_000;
-const master = { useMasterKey: true } as const;
 
 export type KeyClaim<R> = { kind: 'new'; checkoutId: string } | { kind: 'replay'; result: R };
 
-async function findRecord(user: Parse.User, key: string): Promise<Parse.Object | undefined> {
-  return new Parse.Query('CheckoutRecord').equalTo('user', user).equalTo('idempotencyKey', key).first(master);
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms * (0.5 + Math.random())));
 
 /**
- * Claims `key` for a new checkout, or returns the result of the checkout that already used it.
- * `fingerprint` identifies the request: the same key with a different request is refused (142).
+ * The result of an earlier checkout with this key, waiting while it still runs; null when there is
+ * none (or it failed and released the key). The same key with another request is refused (142).
  */
-export async function claimCheckoutKey<R>(user: Parse.User, key: string, fingerprint: string): Promise<KeyClaim<R>> {
+export async function earlierCheckout<R>(userId: string, key: string, fingerprint: string): Promise<R | null> {
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
-  for (let wait = 20; Date.now() < deadline; wait = Math.min(wait * 2, 200)) {
-    const record = new Parse.Object('CheckoutRecord');
-    record.setACL(new Parse.ACL());
+  for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+    const [record] = await findRows('CheckoutRecord', { user: pointerTo('_User', userId), idempotencyKey: key }, { limit: 1 });
+    if (!record) return null;
+    if (record.request?.fingerprint !== fingerprint) {
+      failField('idempotencyKey', 'was already used for a different checkout; use a new key for a new purchase');
+    }
+    if (record.state === 'completed') return record.result as R;
+    if (Date.now() > deadline) fail(Code.InvalidInput, 'idempotencyKey: a checkout with this key is still in progress; retry in a moment.');
+    await sleep(wait);
+  }
+}
+
+/** Claims `key` for a new checkout, or returns the result of the checkout that holds it. */
+export async function claimCheckoutKey<R>(userId: string, key: string, fingerprint: string): Promise<KeyClaim<R>> {
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      await record.save({ user, idempotencyKey: key, state: 'pending', request: { fingerprint } }, master);
-      return { kind: 'new', checkoutId: record.id! };
+      const record = await insertRow('CheckoutRecord', {
+        user: pointerTo('_User', userId),
+        idempotencyKey: key,
+        state: 'pending',
+        request: { fingerprint },
+        ACL: {},
+      });
+      return { kind: 'new', checkoutId: record.objectId };
     } catch (error) {
       if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
     }
-    const first = await findRecord(user, key);
-    if (first) {
-      if (first.get('request')?.fingerprint !== fingerprint) {
-        failField('idempotencyKey', 'was already used for a different checkout; use a new key for a new purchase');
-      }
-      if (first.get('state') === 'completed') return { kind: 'replay', result: first.get('result') as R };
-    }
-    // The first request is still running (or just failed and released the key): wait, then look again.
-    await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+    const result = await earlierCheckout<R>(userId, key, fingerprint);
+    if (result !== null) return { kind: 'replay', result };
   }
   fail(Code.InvalidInput, 'idempotencyKey: a checkout with this key is still in progress; retry in a moment.');
 }

@@ -4,24 +4,21 @@
  * quantityLimit at the sale price or lets a user pass perUserLimit.
  */
 import { fromCents } from '../domain/money';
-import { inWindow, type SaleTerms } from '../domain/sale-window';
+import { inWindow, remainingUnits, type SaleTerms } from '../domain/sale-window';
 import { Code, fail, isParseError } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
-import { type Row, updateWhere } from '../edge/server-internals';
-
-const pointer = (className: string, objectId: string) => ({ __type: 'Pointer', className, objectId });
-const isoDate = (date: Date) => ({ __type: 'Date', iso: date.toISOString() });
+import { dateValue as isoDate, findRows, insertRow, pointerTo as pointer, type Row, updateWhere } from '../edge/server-internals';
 
 /** Units the user bought at each of these sales' prices. One query. */
 export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promise<Map<string, number>> {
   const bought = new Map<string, number>();
   if (saleIds.length === 0) return bought;
-  const rows = await new Parse.Query('SaleBuyer')
-    .equalTo('user', Parse.User.createWithoutData(userId))
-    .containedIn('sale', saleIds.map((id) => Parse.Object.extend('FlashSale').createWithoutData(id)))
-    .limit(saleIds.length)
-    .find({ useMasterKey: true });
-  for (const row of rows) bought.set(row.get('sale').id, row.get('units'));
+  const rows = await findRows(
+    'SaleBuyer',
+    { user: pointer('_User', userId), sale: { $in: saleIds.map((id) => pointer('FlashSale', id)) } },
+    { limit: saleIds.length },
+  );
+  for (const row of rows) bought.set(row.sale.objectId, row.units);
   return bought;
 }
 
@@ -35,9 +32,7 @@ async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number
     if (limit !== null && quantity > limit) return false;
     try {
       // First purchase at this sale: the unique (sale, user) index lets one concurrent insert win.
-      const row = new Parse.Object('SaleBuyer');
-      row.setACL(new Parse.ACL());
-      await row.save({ sale: Parse.Object.extend('FlashSale').createWithoutData(sale.id), user: Parse.User.createWithoutData(userId), units: quantity }, { useMasterKey: true });
+      await insertRow('SaleBuyer', { ...key, units: quantity, ACL: {} });
       return true;
     } catch (error) {
       if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
@@ -83,6 +78,8 @@ async function claimQuota(sale: SaleTerms, quantity: number, now: Date): Promise
 
 export type SaleClaim = 'sale_price' | 'list_price';
 
+const toLimits = (row: Row) => ({ quantityLimit: row.quantityLimit ?? null, soldCount: row.soldCount ?? 0 });
+
 /**
  * Claims `quantity` units at the sale price for the user: the per-user count first (so a user over
  * the limit never holds quota others could buy), then the sale's quota, checked against the
@@ -90,11 +87,11 @@ export type SaleClaim = 'sale_price' | 'list_price';
  * 4002 when the line would take the user past perUserLimit while the sale price is still on offer.
  */
 export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: number, now: Date, productName: string): Promise<SaleClaim> {
-  if (!inWindow(sale, now)) return 'list_price';
+  // Sold out when loaded: no write can succeed now (the quota only grows back through cancels).
+  if (!inWindow(sale, now) || (remainingUnits(sale) ?? Infinity) < quantity) return 'list_price';
   if (!(await claimBuyerUnits(sale, userId, quantity))) {
-    const fresh = await new Parse.Query('FlashSale').get(sale.id, { useMasterKey: true }).catch(() => null);
-    const left = fresh?.get('quantityLimit') == null ? Infinity : fresh.get('quantityLimit') - (fresh.get('soldCount') ?? 0);
-    if (!fresh || left < quantity) return 'list_price';
+    const [fresh] = await findRows('FlashSale', { objectId: sale.id }, { limit: 1 });
+    if (!fresh || (remainingUnits(toLimits(fresh)) ?? Infinity) < quantity) return 'list_price';
     fail(Code.SaleLimitReached, `The flash sale of ${productName} allows ${sale.perUserLimit} unit(s) per customer at the sale price; you cannot buy ${quantity} more.`);
   }
   if (await claimQuota(sale, quantity, now)) return 'sale_price';

@@ -6,7 +6,7 @@
 import { catalogueACL } from '../edge/access';
 import { Code, fail, isParseError } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
-import { type Row, updateWhere } from '../edge/server-internals';
+import { findRows, type Row, updateWhere } from '../edge/server-internals';
 
 const INVENTORY = 'Inventory';
 
@@ -77,8 +77,6 @@ export async function returnStock(productId: string, quantity: number): Promise<
 
 /** The current stock of a product (0 when it has no row). For messages and reads, never for decisions. */
 export async function stockOf(productId: string): Promise<number> {
-  const row = await new Parse.Query(INVENTORY)
-    .equalTo('product', Parse.Object.extend('Product').createWithoutData(productId))
-    .first({ useMasterKey: true });
-  return Number(row?.get('stock') ?? 0);
+  const [row] = await findRows(INVENTORY, { product: productPointer(productId) }, { limit: 1, keys: ['stock'] });
+  return Number(row?.stock ?? 0);
 }

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkoutContext, checkoutResult } from '../checkout';
+import { checkoutContext, checkoutResult, failShortLine } from '../checkout';
 import type { CheckoutCtx } from '../checkout/context';
-import { fillOrder, saveCharges } from '../checkout/order-fields';
+import { insertCharges, orderFields, setFields } from '../checkout/order-fields';
 import { runSteps } from '../checkout/run-steps';
 import { claimSaleUnitsStep } from '../checkout/steps/claim-sale-units';
 import { takeStockStep } from '../checkout/steps/take-stock';
@@ -33,25 +33,26 @@ Parse.Cloud.beforeSave('Order', async (req) => {
   if (serverField) failField(serverField, 'is set by the server; send only product and quantity');
   const { product, quantity } = parseParams(OrderRequest, { product: order.get('product')?.toPointer?.(), quantity: order.get('quantity') });
 
+  const ctx = await checkoutContext(user.id!, [{ productId: product.objectId, quantity }], new Date(), null);
+  failShortLine(ctx);
   const key = `order:${(req.headers['x-parse-request-id'] as string | undefined) ?? randomUUID()}`;
-  const claim = await claimCheckoutKey(user, key, key);
+  const claim = await claimCheckoutKey(user.id!, key, key);
   if (claim.kind === 'replay') failField('product', 'this request was already handled');
-  let ctx: CheckoutCtx;
+  ctx.checkoutId = claim.checkoutId;
   try {
-    ctx = await checkoutContext(claim.checkoutId, user, [{ productId: product.objectId, quantity }], new Date(), null);
     await runSteps([claimSaleUnitsStep, takeStockStep], ctx);
   } catch (error) {
     await releaseCheckoutKey(claim.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
     throw error;
   }
-  fillOrder(order, ctx, ctx.lines[0]);
+  setFields(order, orderFields(ctx, ctx.lines[0]));
   req.context[CHECKOUT] = ctx;
 });
 
 Parse.Cloud.afterSave('Order', async (req) => {
   const ctx = req.context[CHECKOUT] as CheckoutCtx | undefined;
   if (!ctx || req.original) return;
-  ctx.orders = [req.object];
-  ctx.charges = await saveCharges(ctx.orders, ctx.user);
+  ctx.orders = [{ ...req.object.toJSON(), objectId: req.object.id! }];
+  await insertCharges(ctx);
   await completeCheckout(ctx.checkoutId, checkoutResult(ctx));
 });

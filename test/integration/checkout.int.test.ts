@@ -139,12 +139,44 @@ describe('checkout', () => {
     expect(await server.stockOf(plenty)).toBe(20);
     expect(await server.stockOf(scarce)).toBe(1);
     expect((await server.ok('GET', `/classes/FlashSale/${saleId}`)).soldCount).toBe(0);
-    expect(await server.find('SaleBuyer', { sale: { __type: 'Pointer', className: 'FlashSale', objectId: saleId } })).toEqual([
-      expect.objectContaining({ units: 0 }),
-    ]);
+    const buyers = await server.find('SaleBuyer', { sale: { __type: 'Pointer', className: 'FlashSale', objectId: saleId } });
+    expect(buyers.every((row) => row.units === 0)).toBe(true);
     expect(await server.ordersOf(plenty)).toEqual([]);
     expect(await server.run('getCart', {}, { session: user })).toEqual(cartBefore);
     expect(await server.find('CheckoutRecord', { user: { __type: 'Pointer', className: '_User', objectId: user.userId } })).toEqual([]);
+  });
+
+  test('40 concurrent two-line checkouts racing for 5 units of the second line: 5 succeed, the others undo their first line', async () => {
+    const plenty = await server.product({ price: 10, stock: 100 });
+    const scarce = await server.product({ price: 10, stock: 5 });
+    const saleId = await server.sale(plenty, { discount: 10, startTime: at(-MINUTE), endTime: at(10 * MINUTE), quantityLimit: 50 });
+    const buyers = await server.users(40, 'pair');
+    const results = await Promise.allSettled(
+      buyers.map((buyer) => server.run('checkout', { idempotencyKey: key(), items: [{ productId: plenty, quantity: 1 }, { productId: scarce, quantity: 1 }] }, { session: buyer })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    expect(results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason.code)).toEqual(Array(35).fill(4001));
+    expect(await server.stockOf(scarce)).toBe(0);
+    expect(await server.stockOf(plenty)).toBe(95);
+    expect(await server.ordersOf(plenty)).toHaveLength(5);
+    expect((await server.ok('GET', `/classes/FlashSale/${saleId}`)).soldCount).toBe(5);
+    const units = (await server.find('SaleBuyer', { sale: { __type: 'Pointer', className: 'FlashSale', objectId: saleId } })).reduce((n, row) => n + row.units, 0);
+    expect(units).toBe(5);
+  });
+
+  test('a line refused with 4002 gives back the sale units an earlier line claimed', async () => {
+    const user = await server.signUp();
+    const first = await server.product({ price: 10, stock: 10 });
+    const second = await server.product({ price: 10, stock: 10 });
+    const firstSale = await server.sale(first, { discount: 50, startTime: at(-MINUTE), endTime: at(MINUTE), quantityLimit: 5 });
+    await server.sale(second, { discount: 50, startTime: at(-MINUTE), endTime: at(MINUTE), quantityLimit: 5, perUserLimit: 1 });
+    await buy(user, second, 1);
+    const error = await failure(server.run('checkout', { idempotencyKey: key(), items: [{ productId: first, quantity: 2 }, { productId: second, quantity: 1 }] }, { session: user }));
+    expect(error.code).toBe(4002);
+    expect((await server.ok('GET', `/classes/FlashSale/${firstSale}`)).soldCount).toBe(0);
+    expect(await server.stockOf(first)).toBe(10);
+    expect(await server.stockOf(second)).toBe(9);
+    expect(await server.ordersOf(first)).toEqual([]);
   });
 
   test('expectedTotal off by one cent: 4003 and nothing changed; the right total goes through', async () => {

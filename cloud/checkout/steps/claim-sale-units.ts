@@ -1,7 +1,7 @@
-import { releaseSaleUnits, claimSaleUnits } from '../../invariants/sale-quota';
+import { salePriceCents } from '../../domain/sale-window';
+import { claimSaleUnits, releaseSaleUnits } from '../../invariants/sale-quota';
 import type { CheckoutCtx } from '../context';
 import type { Step } from '../run-steps';
-import { salePriceCents } from '../../domain/sale-window';
 
 /** Sale price or list price per line: 4002 past perUserLimit; undo gives the units back. */
 export const claimSaleUnitsStep: Step<CheckoutCtx> = {
@@ -9,7 +9,7 @@ export const claimSaleUnitsStep: Step<CheckoutCtx> = {
   async run(ctx) {
     for (const line of ctx.lines) {
       if (!line.sale) continue;
-      const claim = await claimSaleUnits(line.sale, ctx.user.id!, line.quantity, ctx.now, line.product.name);
+      const claim = await claimSaleUnits(line.sale, ctx.userId, line.quantity, ctx.now, line.product.name);
       if (claim === 'sale_price') {
         line.saleClaimed = true;
         line.unitCents = salePriceCents(line.sale, line.product.listCents);
@@ -19,6 +19,6 @@ export const claimSaleUnitsStep: Step<CheckoutCtx> = {
     }
   },
   async undo(ctx) {
-    for (const line of ctx.claimed) await releaseSaleUnits(line.sale!, ctx.user.id!, line.quantity);
+    for (const line of ctx.claimed) await releaseSaleUnits(line.sale!, ctx.userId, line.quantity);
   },
 };

@@ -1,4 +1,4 @@
-import { fillOrder } from '../order-fields';
+import { deleteRows, insertOrders } from '../order-fields';
 import type { CheckoutCtx } from '../context';
 import type { Step } from '../run-steps';
 
@@ -6,10 +6,9 @@ import type { Step } from '../run-steps';
 export const createOrdersStep: Step<CheckoutCtx> = {
   name: 'create orders',
   async run(ctx) {
-    const orders = ctx.lines.map((line) => fillOrder(new Parse.Object('Order'), ctx, line));
-    ctx.orders = await Parse.Object.saveAll(orders, { useMasterKey: true });
+    await insertOrders(ctx);
   },
   async undo(ctx) {
-    if (ctx.orders.length > 0) await Parse.Object.destroyAll(ctx.orders, { useMasterKey: true });
+    await deleteRows('Order', ctx.orders);
   },
 };

@@ -1,4 +1,4 @@
-import { saveCharges } from '../order-fields';
+import { deleteRows, insertCharges } from '../order-fields';
 import type { CheckoutCtx } from '../context';
 import type { Step } from '../run-steps';
 
@@ -6,9 +6,9 @@ import type { Step } from '../run-steps';
 export const recordChargesStep: Step<CheckoutCtx> = {
   name: 'record charges',
   async run(ctx) {
-    ctx.charges = await saveCharges(ctx.orders, ctx.user);
+    await insertCharges(ctx);
   },
   async undo(ctx) {
-    if (ctx.charges.length > 0) await Parse.Object.destroyAll(ctx.charges, { useMasterKey: true });
+    await deleteRows('Transaction', ctx.charges);
   },
 };
