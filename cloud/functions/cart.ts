@@ -7,6 +7,7 @@ import { Code, fail, failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { loadProducts } from '../edge/records';
 import { objectId, wholeNumber } from '../edge/schemas';
+import { defineFunction } from '../edge/report';
 
 const AddToCart = z.object({ productId: objectId, quantity: wholeNumber(1, 99) }).strict();
 const SetCartItem = z.object({ productId: objectId, quantity: wholeNumber(0, 99) }).strict();
@@ -18,14 +19,14 @@ async function requireBuyable(productId: string): Promise<void> {
   if (!product.active) failField('productId', `${product.name} is not for sale at the moment`);
 }
 
-Parse.Cloud.define('getCart', async (req) => {
+defineFunction('getCart', async (req) => {
   const user = requireUser(req);
   parseParams(z.object({}).strict(), req.params);
   const cart = await loadCart(user);
   return cartView(user.id!, cart.lines, cart.code);
 });
 
-Parse.Cloud.define('addToCart', async (req) => {
+defineFunction('addToCart', async (req) => {
   const user = requireUser(req);
   const { productId, quantity } = parseParams(AddToCart, req.params);
   await requireBuyable(productId);
@@ -38,7 +39,7 @@ Parse.Cloud.define('addToCart', async (req) => {
   return cartView(user.id!, cart.lines, cart.code);
 });
 
-Parse.Cloud.define('setCartItem', async (req) => {
+defineFunction('setCartItem', async (req) => {
   const user = requireUser(req);
   const { productId, quantity } = parseParams(SetCartItem, req.params);
   if (quantity > 0) await requireBuyable(productId);

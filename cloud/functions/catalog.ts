@@ -5,6 +5,7 @@ import { parseParams } from '../edge/params';
 import { wholeNumber } from '../edge/schemas';
 import { dateValue, findRows } from '../edge/server-internals';
 import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
+import { defineFunction } from '../edge/report';
 
 const Catalog = z
   .object({
@@ -25,7 +26,7 @@ function literalPattern(text: string): string {
 
 // The listing an app shows: products with stock and their live or next sale, in one round trip and
 // three queries whatever the page size.
-Parse.Cloud.define('catalog', async (req) => {
+defineFunction('catalog', async (req) => {
   const { limit, skip, search } = parseParams(Catalog, req.params);
   const now = new Date();
   const where: Record<string, unknown> = { active: true };
@@ -51,7 +52,7 @@ Parse.Cloud.define('catalog', async (req) => {
 });
 
 // Sales with their countdowns, for a "flash sales" screen.
-Parse.Cloud.define('flashSales', async (req) => {
+defineFunction('flashSales', async (req) => {
   const { status } = parseParams(FlashSales, req.params);
   const now = new Date();
   const where: Record<string, unknown> = { endTime: { $gt: dateValue(now) } };

@@ -4,6 +4,7 @@ import { checkMoney, describeMoneyProblem } from '../domain/money';
 import { requireUser } from '../edge/access';
 import { parseParams } from '../edge/params';
 import { objectId, wholeNumber } from '../edge/schemas';
+import { defineFunction } from '../edge/report';
 
 const Checkout = z
   .object({
@@ -22,7 +23,7 @@ const Checkout = z
   })
   .strict();
 
-Parse.Cloud.define('checkout', async (req) => {
+defineFunction('checkout', async (req) => {
   const user = requireUser(req);
   const params = parseParams(Checkout, req.params);
   return checkout(user, { ...params, expectedTotal: params.expectedTotal as number | undefined });

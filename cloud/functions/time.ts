@@ -1,2 +1,4 @@
+import { defineFunction } from '../edge/report';
+
 // The server's clock decides sale windows; apps show countdowns relative to this, never the device clock.
-Parse.Cloud.define('serverTime', () => ({ now: new Date().toISOString() }));
+defineFunction('serverTime', () => ({ now: new Date().toISOString() }));

@@ -3,6 +3,7 @@ import { toCents } from '../domain/money';
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { acquireLease, type Lease, releaseLease } from '../edge/lock';
+import { afterSave, beforeSave } from '../edge/report';
 
 const LEASE = 'saleLease';
 
@@ -26,7 +27,7 @@ async function overlappingSale(sale: Parse.Object, productId: string): Promise<P
 
 // Rules apply to every writer, the master key included; soldCount moves only through the sale
 // quota module's atomic writes, which skip this trigger.
-Parse.Cloud.beforeSave('FlashSale', async (req) => {
+beforeSave('FlashSale', async (req) => {
   const sale = req.object;
   const isNew = !req.original;
   const dirty = sale.dirtyKeys();
@@ -71,7 +72,7 @@ Parse.Cloud.beforeSave('FlashSale', async (req) => {
   req.context[LEASE] = lease;
 });
 
-Parse.Cloud.afterSave('FlashSale', async (req) => {
+afterSave('FlashSale', async (req) => {
   const lease = req.context[LEASE] as Lease | undefined;
   if (lease) await releaseLease(lease);
 });

@@ -1,12 +1,13 @@
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
+import { beforeSave } from '../edge/report';
 
 const SERVER_FIELDS = ['product', 'stock', 'received'];
 
 // Rows are created by the Product trigger (master key); after that, stock moves only through the
 // stock module's atomic writes, which skip this trigger. An absolute overwrite would lose
 // concurrent sales, so it is refused for everyone, admins and the master key included.
-Parse.Cloud.beforeSave('Inventory', (req) => {
+beforeSave('Inventory', (req) => {
   const row = req.object;
   if (!req.original) {
     if (!req.master) failField('Inventory', 'rows are created automatically with their product');

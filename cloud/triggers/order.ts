@@ -16,6 +16,7 @@ import { failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { objectId, wholeNumber } from '../edge/schemas';
 import { claimCheckoutKey, completeCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { afterSave, beforeSave } from '../edge/report';
 
 const SERVER_FIELDS = ['user', 'unitPrice', 'amount', 'status', 'flashSale', 'code', 'checkoutId', 'expiresAt'];
 const OrderRequest = z.object({
@@ -24,7 +25,7 @@ const OrderRequest = z.object({
 });
 const CHECKOUT = 'orderCheckout';
 
-Parse.Cloud.beforeSave('Order', async (req) => {
+beforeSave('Order', async (req) => {
   if (req.master) return; // our own checkout and status changes
   const order = req.object;
   if (req.original) failField('status', 'orders change only through cancelOrder and updateOrderStatus');
@@ -49,7 +50,7 @@ Parse.Cloud.beforeSave('Order', async (req) => {
   req.context[CHECKOUT] = ctx;
 });
 
-Parse.Cloud.afterSave('Order', async (req) => {
+afterSave('Order', async (req) => {
   const ctx = req.context[CHECKOUT] as CheckoutCtx | undefined;
   if (!ctx || req.original) return;
   ctx.orders = [{ ...req.object.toJSON(), objectId: req.object.id! }];

@@ -2,9 +2,10 @@ import { checkProductFields, PRODUCT_FIELDS } from '../domain/product-rules';
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { createInventory } from '../invariants/stock';
+import { afterSave, beforeSave } from '../edge/report';
 
 // Validation applies to master-key saves too: bad data is bad whoever writes it.
-Parse.Cloud.beforeSave('Product', (req) => {
+beforeSave('Product', (req) => {
   const product = req.object;
   const isNew = !req.original;
   const changed = isNew ? PRODUCT_FIELDS : req.object.dirtyKeys().filter((key) => PRODUCT_FIELDS.includes(key));
@@ -18,6 +19,6 @@ Parse.Cloud.beforeSave('Product', (req) => {
 });
 
 // Every product gets exactly one Inventory row, created with it.
-Parse.Cloud.afterSave('Product', async (req) => {
+afterSave('Product', async (req) => {
   if (!req.original) await createInventory(req.object.id!);
 });

@@ -111,6 +111,8 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
     rateLimit: rateLimits(config),
     idempotencyOptions: { paths: ['functions/checkout', 'classes/Order'], ttl: 300 },
     logLevel: config.logLevel,
+    // A refusal (4001, 142, ...) is an answer, not a fault; cloud/edge/report.ts logs real errors.
+    logLevels: { cloudFunctionError: 'info', triggerBeforeError: 'info' },
     logsFolder: null,
     verifyServerUrl: false,
     masterKeyIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
