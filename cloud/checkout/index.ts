@@ -115,9 +115,12 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   const userId = user.id!;
   const { idempotencyKey: key } = request;
   const fingerprint = JSON.stringify({ items: request.items ?? 'cart', expectedTotal: request.expectedTotal ?? null });
-  // A retry of a finished checkout replays it before anything else (its cart is empty by now).
-  const earlier = await earlierCheckout<CheckoutResult>(userId, key, fingerprint);
-  if (earlier) return earlier;
+  // A retry of a finished cart checkout must replay before reading the (by now empty) cart. With
+  // items, a retry is recognised at the key claim (or the short-stock check) without this read.
+  if (!request.items) {
+    const earlier = await earlierCheckout<CheckoutResult>(userId, key, fingerprint);
+    if (earlier) return earlier;
+  }
 
   const lines = await linesToBuy(user, request.items);
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);

@@ -2,13 +2,13 @@
  * Live Query publishing for writes made through the storage adapter: Parse Server publishes only
  * writes that go through its REST layer, so the modules that write atomically call this.
  */
-import { serverInternals } from './server-internals';
+import { loadedSchema, serverInternals } from './server-internals';
 
 /** Sends a `create` event for a row inserted through the storage adapter. */
 export async function publishCreate(className: string, row: Record<string, unknown> & { objectId: string }): Promise<void> {
-  const { database, liveQueryController } = serverInternals();
+  const { liveQueryController } = serverInternals();
   if (!liveQueryController?.hasLiveQuery(className)) return;
-  const perms = (await database.loadSchema()).getClassLevelPermissions(className);
+  const perms = (await loadedSchema()).getClassLevelPermissions(className);
   liveQueryController.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, perms);
 }
 
@@ -18,10 +18,9 @@ export async function publishUpdate(
   after: Record<string, unknown> & { objectId: string },
   before: Record<string, unknown>,
 ): Promise<void> {
-  const { database, liveQueryController } = serverInternals();
+  const { liveQueryController } = serverInternals();
   if (!liveQueryController?.hasLiveQuery(className)) return;
-  const schema = await database.loadSchema();
-  const perms = schema.getClassLevelPermissions(className);
+  const perms = (await loadedSchema()).getClassLevelPermissions(className);
   const current = Parse.Object.fromJSON({ className, ...after }, true);
   const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
   liveQueryController.onAfterSave(className, current, original, perms);

@@ -10,6 +10,7 @@ interface SchemaController {
   getOneSchema(className: string, allowVolatileClasses?: boolean): Promise<{ fields: Record<string, unknown> }>;
 }
 
+// The last parameter of each is a schema controller to use instead of loading the schema again.
 interface DatabaseController {
   update(
     className: string,
@@ -17,11 +18,13 @@ interface DatabaseController {
     update: Record<string, unknown>,
     options: Record<string, unknown>,
     skipSanitization: boolean,
+    validateOnly: boolean,
+    schema: SchemaController,
   ): Promise<Record<string, unknown> | undefined>;
   loadSchema(): Promise<SchemaController>;
-  destroy(className: string, where: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
-  create(className: string, object: Record<string, unknown>, options: Record<string, unknown>): Promise<unknown>;
-  find(className: string, where: Record<string, unknown>, options: Record<string, unknown>): Promise<Row[]>;
+  destroy(className: string, where: Record<string, unknown>, options: Record<string, unknown>, schema: SchemaController): Promise<unknown>;
+  create(className: string, object: Record<string, unknown>, options: Record<string, unknown>, validateOnly: boolean, schema: SchemaController): Promise<unknown>;
+  find(className: string, where: Record<string, unknown>, options: Record<string, unknown>, auth: Record<string, unknown>, schema: SchemaController): Promise<Row[]>;
   adapter: {
     ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
   };
@@ -37,16 +40,41 @@ export interface ServerInternals {
   liveQueryController: LiveQueryController;
 }
 
-/** The running Parse Server's configuration for this app. */
+let internals: ServerInternals | undefined;
+
+/**
+ * The running Parse Server's database and live query controllers for this app. Config.get builds a
+ * new controller (and reloads the schema) on every call, so the first one is kept: the schema is
+ * defined at start-up and locked, and both controllers are stateless between calls.
+ */
 export function serverInternals(): ServerInternals {
+  if (internals) return internals;
   // Required lazily: cloud code is loaded by the Parse Server that owns these modules.
   const Config = require('parse-server/lib/Config') as { get(appId: string): ServerInternals | undefined };
   const config = Config.get(Parse.applicationId ?? '');
   if (!config?.database) throw new Error('Parse Server is not running in this process');
-  return config;
+  internals = { database: config.database, liveQueryController: config.liveQueryController };
+  return internals;
 }
 
 export type Row = Record<string, any> & { objectId: string };
+
+const SCHEMA_REUSE_MS = 30_000;
+let schemaCache: { loaded: Promise<SchemaController>; at: number } | undefined;
+
+/**
+ * Parse Server loads the schema for every database operation (per request, in its own pipeline).
+ * Our internal operations reuse one loaded schema for a while: the schema is defined at start-up
+ * and locked, so it does not change under a running server.
+ */
+export function loadedSchema(): Promise<SchemaController> {
+  if (!schemaCache || Date.now() - schemaCache.at > SCHEMA_REUSE_MS) {
+    const loaded = serverInternals().database.loadSchema();
+    schemaCache = { loaded, at: Date.now() };
+    loaded.catch(() => (schemaCache = undefined));
+  }
+  return schemaCache.loaded;
+}
 
 /**
  * Reads rows straight from the database controller, as the master key, in REST format (pointers as
@@ -59,7 +87,7 @@ export async function findRows(
   options: { limit?: number; skip?: number; sort?: Record<string, 1 | -1>; keys?: string[] } = {},
 ): Promise<Row[]> {
   const { database } = serverInternals();
-  return database.find(className, where, { limit: 1000, ...options });
+  return database.find(className, where, { limit: 1000, ...options }, {}, await loadedSchema());
 }
 
 /**
@@ -72,7 +100,7 @@ export async function insertRow(className: string, fields: Record<string, unknow
   const { newObjectId } = require('parse-server/lib/cryptoUtils') as { newObjectId(size?: number): string };
   const now = new Date().toISOString();
   const row = { ...fields, objectId: newObjectId(), createdAt: now, updatedAt: now };
-  await database.create(className, { ...row }, {});
+  await database.create(className, { ...row }, {}, false, await loadedSchema());
   return row;
 }
 
@@ -94,7 +122,7 @@ export async function updateWhere(
 ): Promise<Row | null> {
   const { database } = serverInternals();
   try {
-    const row = await database.update(className, where, { ...update, updatedAt: new Date().toISOString() }, {}, true);
+    const row = await database.update(className, where, { ...update, updatedAt: new Date().toISOString() }, {}, true, false, await loadedSchema());
     return (row as Row | undefined) ?? null;
   } catch (error) {
     if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return null;
@@ -127,7 +155,7 @@ export async function ensureUniqueIndex(className: string, fieldNames: string[])
 export async function deleteWhere(className: string, where: Record<string, unknown>): Promise<boolean> {
   const { database } = serverInternals();
   try {
-    await database.destroy(className, where, {});
+    await database.destroy(className, where, {}, await loadedSchema());
     return true;
   } catch (error) {
     if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return false;

@@ -13,6 +13,7 @@ import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+import { ShopLoggerAdapter } from './logger';
 import { seedDemoCatalogue } from '../seed-demo';
 
 export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order'];
@@ -113,6 +114,7 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
     logLevel: config.logLevel,
     // A refusal (4001, 142, ...) is an answer, not a fault; cloud/edge/report.ts logs real errors.
     logLevels: { cloudFunctionError: 'info', triggerBeforeError: 'info' },
+    loggerAdapter: ShopLoggerAdapter,
     logsFolder: null,
     verifyServerUrl: false,
     masterKeyIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
