@@ -48,9 +48,15 @@ export interface CheckoutResult {
  * Loads what the lines need (three queries) and prices every line at the list price until a sale
  * claim; 101 for an unknown product, 142 for one not for sale.
  */
-export async function checkoutContext(userId: string, lines: CartLine[], now: Date, expectedTotalCents: number | null): Promise<CheckoutCtx> {
+export async function checkoutContext(
+  userId: string,
+  lines: CartLine[],
+  now: Date,
+  expectedTotalCents: number | null,
+  stocks: Map<string, number>,
+): Promise<CheckoutCtx> {
   const ids = lines.map((line) => line.productId);
-  const [products, sales, stocks] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now), loadStocks(ids)]);
+  const [products, sales] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now)]);
   const config = shopConfig();
   return {
     checkoutId: '',
@@ -80,10 +86,19 @@ export async function checkoutContext(userId: string, lines: CartLine[], now: Da
   };
 }
 
-/** 4001 at once for a line the loaded stock cannot cover: most of a sold-out storm ends here, writing nothing. */
-export function failShortLine(ctx: CheckoutCtx): void {
-  const short = ctx.lines.find((line) => line.stock < line.quantity);
-  if (short) fail(Code.OutOfStock, `Only ${short.stock} left of ${short.product.name}; you asked for ${short.quantity}.`);
+/**
+ * Reads the stock of the lines' products and answers 4001 at once for a line it cannot cover: most of
+ * a sold-out storm ends here, after one read and no write (the atomic take still decides for the
+ * rest). A product without an Inventory row goes on, to be answered 101 by the full load.
+ * `twin` finds a request with the same key that may have taken those units; its result is returned.
+ */
+export async function stocksOrFailShort<R>(lines: CartLine[], twin: () => Promise<R | null>): Promise<{ stocks: Map<string, number>; twinResult: R | null }> {
+  const stocks = await loadStocks(lines.map((line) => line.productId));
+  const short = lines.find((line) => stocks.has(line.productId) && stocks.get(line.productId)! < line.quantity);
+  if (!short) return { stocks, twinResult: null };
+  const twinResult = await twin();
+  if (twinResult !== null) return { stocks, twinResult };
+  fail(Code.OutOfStock, `Only ${stocks.get(short.productId)} left of product ${short.productId}; you asked for ${short.quantity}.`);
 }
 
 export function checkoutResult(ctx: CheckoutCtx): CheckoutResult {
@@ -123,16 +138,11 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   }
 
   const lines = await linesToBuy(user, request.items);
+  // A twin request may have taken the last units under this very key: answer with its result.
+  const { stocks, twinResult } = await stocksOrFailShort(lines, () => earlierCheckout<CheckoutResult>(userId, key, fingerprint));
+  if (twinResult) return twinResult;
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
-  const ctx = await checkoutContext(userId, lines, new Date(), expected);
-  try {
-    failShortLine(ctx);
-  } catch (error) {
-    // A twin request may have taken the last units under this very key: answer with its result.
-    const twin = await earlierCheckout<CheckoutResult>(userId, key, fingerprint);
-    if (twin) return twin;
-    throw error;
-  }
+  const ctx = await checkoutContext(userId, lines, new Date(), expected, stocks);
 
   const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint);
   if (claim.kind === 'replay') return claim.result;

@@ -51,9 +51,9 @@ export async function loadProducts(ids: string[]): Promise<Map<string, ProductFa
   return new Map(rows.map((row) => [row.objectId, toProductFacts(row)]));
 }
 
-/** Stock by product id (0 when a product has no row). One query. */
+/** Stock by product id (a product without an Inventory row is absent). One query. */
 export async function loadStocks(productIds: string[]): Promise<Map<string, number>> {
-  const stocks = new Map(productIds.map((id) => [id, 0]));
+  const stocks = new Map<string, number>();
   if (productIds.length === 0) return stocks;
   const rows = await findRows('Inventory', { product: { $in: productPointers(productIds) } }, { limit: productIds.length, keys: ['product', 'stock'] });
   for (const row of rows) stocks.set(row.product.objectId, row.stock);

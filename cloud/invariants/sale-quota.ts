@@ -22,23 +22,23 @@ export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promi
   return bought;
 }
 
-/** Adds units to the user's count for the sale, within perUserLimit; false when that would pass it. */
+/**
+ * Adds units to the user's count for the sale, within perUserLimit; false when that would pass it.
+ * Most buyers in a drop buy once, so the row is inserted first (the unique (sale, user) index lets
+ * one concurrent insert win) and only an existing row is raised by the conditional update.
+ */
 async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number): Promise<boolean> {
   const key = { sale: pointer('FlashSale', sale.id), user: pointer('_User', userId) };
   const limit = sale.perUserLimit;
-  const within = limit === null ? {} : { units: { $lte: limit - quantity } };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (await updateWhere('SaleBuyer', { ...key, ...within }, { units: { __op: 'Increment', amount: quantity } })) return true;
-    if (limit !== null && quantity > limit) return false;
-    try {
-      // First purchase at this sale: the unique (sale, user) index lets one concurrent insert win.
-      await insertRow('SaleBuyer', { ...key, units: quantity, ACL: {} });
-      return true;
-    } catch (error) {
-      if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
-    }
+  if (limit !== null && quantity > limit) return false;
+  try {
+    await insertRow('SaleBuyer', { ...key, units: quantity, ACL: {} });
+    return true;
+  } catch (error) {
+    if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
-  return false;
+  const within = limit === null ? {} : { units: { $lte: limit - quantity } };
+  return (await updateWhere('SaleBuyer', { ...key, ...within }, { units: { __op: 'Increment', amount: quantity } })) !== null;
 }
 
 async function releaseBuyerUnits(saleId: string, userId: string, quantity: number): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkoutContext, checkoutResult, failShortLine } from '../checkout';
+import { checkoutContext, checkoutResult, stocksOrFailShort } from '../checkout';
 import type { CheckoutCtx } from '../checkout/context';
 import { insertCharges, orderFields, setFields } from '../checkout/order-fields';
 import { runSteps } from '../checkout/run-steps';
@@ -34,8 +34,9 @@ beforeSave('Order', async (req) => {
   if (serverField) failField(serverField, 'is set by the server; send only product and quantity');
   const { product, quantity } = parseParams(OrderRequest, { product: order.get('product')?.toPointer?.(), quantity: order.get('quantity') });
 
-  const ctx = await checkoutContext(user.id!, [{ productId: product.objectId, quantity }], new Date(), null);
-  failShortLine(ctx);
+  const lines = [{ productId: product.objectId, quantity }];
+  const { stocks } = await stocksOrFailShort(lines, async () => null);
+  const ctx = await checkoutContext(user.id!, lines, new Date(), null, stocks);
   const key = `order:${(req.headers['x-parse-request-id'] as string | undefined) ?? randomUUID()}`;
   const claim = await claimCheckoutKey(user.id!, key, key);
   if (claim.kind === 'replay') failField('product', 'this request was already handled');
