@@ -10,10 +10,21 @@ const { WinstonLoggerAdapter } = require('parse-server/lib/Adapters/Logger/Winst
 
 const INTERNAL_SERVER_ERROR = 1;
 
+const INFO_OR_MORE = ['info', 'verbose', 'debug', 'silly'];
+
 export class ShopLoggerAdapter extends WinstonLoggerAdapter {
+  private readonly logsRefusals: boolean;
+
+  constructor(options: { logLevel?: string } = {}) {
+    super(options);
+    this.logsRefusals = INFO_OR_MORE.includes(options.logLevel ?? '');
+  }
+
   override log(level: string, message: unknown, ...rest: unknown[]): unknown {
     const error = rest[0] as { code?: unknown } | undefined;
     const refusal = message === 'Parse error: ' && typeof error?.code === 'number' && error.code !== INTERNAL_SERVER_ERROR;
-    return super.log(refusal && level === 'error' ? 'info' : level, message, ...rest);
+    if (!refusal) return super.log(level, message, ...rest);
+    // Skipped before winston formats it, unless info is logged at all.
+    return this.logsRefusals ? super.log('info', message, ...rest) : undefined;
   }
 }

@@ -300,6 +300,15 @@ describe('checkout', () => {
     expect(error.message).toContain(`142: ${field}:`);
   });
 
+  test('refusals are answers, not server errors: nothing is logged at error level for them', async () => {
+    const user = await server.signUp();
+    const productId = await server.product({ price: 1, stock: 1 });
+    await failure(buy(user, productId, 5));
+    await failure(server.run('checkout', { idempotencyKey: 'short' }, { session: user }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.spawned.output()).not.toMatch(/you asked for 5|idempotencyKey: must be/);
+  });
+
   test('refuses anonymous callers (119), unknown products (101) and products not for sale (142)', async () => {
     const user = await server.signUp();
     expect((await failure(server.run('checkout', { idempotencyKey: key(), items: [{ productId: 'abc', quantity: 1 }] }))).code).toBe(119);
