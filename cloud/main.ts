@@ -4,6 +4,7 @@ import './triggers/product';
 import './triggers/inventory';
 import './triggers/flash-sale';
 import './triggers/order';
+import './triggers/codes';
 import './triggers/private-reads';
 import './triggers/user';
 import './functions/time';

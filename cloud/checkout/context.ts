@@ -1,3 +1,4 @@
+import type { CodeTerms } from '../domain/codes';
 import type { Cents } from '../domain/money';
 import type { SaleTerms } from '../domain/sale-window';
 import type { ProductFacts } from '../edge/records';
@@ -14,6 +15,8 @@ export interface CheckoutLine {
   lineCents: Cents;
   /** Set when the sale price was claimed for this line. */
   saleClaimed: boolean;
+  /** This line's part of the code's discount. */
+  discountCents: Cents;
 }
 
 export interface CheckoutCtx {
@@ -22,6 +25,11 @@ export interface CheckoutCtx {
   now: Date;
   lines: CheckoutLine[];
   expectedTotalCents: Cents | null;
+  /** The code to apply (normalised later), or null. */
+  codeText: string | null;
+  /** The code's terms once priced; set when it applies. */
+  code: CodeTerms | null;
+  codeRedeemed: boolean;
   paymentMode: 'auto' | 'manual';
   pendingOrderTtlMs: number;
   /** Effects recorded as they land, so an undo covers a half-done run. */
@@ -33,4 +41,13 @@ export interface CheckoutCtx {
 
 export function subtotalCents(ctx: Pick<CheckoutCtx, 'lines'>): Cents {
   return ctx.lines.reduce((sum, line) => sum + line.lineCents, 0);
+}
+
+export function discountCents(ctx: Pick<CheckoutCtx, 'lines'>): Cents {
+  return ctx.lines.reduce((sum, line) => sum + line.discountCents, 0);
+}
+
+/** What the buyer pays: the line amounts after the code add up to exactly this. */
+export function totalCents(ctx: Pick<CheckoutCtx, 'lines'>): Cents {
+  return subtotalCents(ctx) - discountCents(ctx);
 }

@@ -10,11 +10,13 @@ import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
 import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
 import { claimCheckoutKey, completeCheckout, earlierCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
-import { type CheckoutCtx, subtotalCents } from './context';
+import { type CheckoutCtx, discountCents, subtotalCents, totalCents } from './context';
 import { orderJSON } from './order-fields';
 import { runSteps, type Step } from './run-steps';
 import { checkExpectedTotalStep } from './steps/check-expected-total';
 import { claimSaleUnitsStep } from './steps/claim-sale-units';
+import { priceCodeStep } from './steps/price-code';
+import { redeemCodeStep } from './steps/redeem-code';
 import { createOrdersStep } from './steps/create-orders';
 import { recordChargesStep } from './steps/record-charges';
 import { takeStockStep } from './steps/take-stock';
@@ -22,8 +24,10 @@ import { takeStockStep } from './steps/take-stock';
 /** The order of events once the checkout key is claimed. */
 export const checkoutSteps: Step<CheckoutCtx>[] = [
   claimSaleUnitsStep, // 4002; sale or list price per line; undo returns units
+  priceCodeStep, // 4010, 4011, 4013: the code on top of the sale prices
   checkExpectedTotalStep, // 4003 before stock is touched
   takeStockStep, // 4001; undo puts units back
+  redeemCodeStep, // 4012; undo gives the use back
   createOrdersStep, // undo removes them
   recordChargesStep, // auto payment mode: one charge per paid order
 ];
@@ -32,6 +36,8 @@ export interface CheckoutRequest {
   idempotencyKey: string;
   /** Buy these now; without them, the caller's cart is bought. */
   items?: CartLine[];
+  /** A coupon or discount code; without it, a cart checkout uses the cart's code. */
+  code?: string;
   expectedTotal?: number;
 }
 
@@ -54,6 +60,7 @@ export async function checkoutContext(
   now: Date,
   expectedTotalCents: number | null,
   stocks: Map<string, number>,
+  codeText: string | null = null,
 ): Promise<CheckoutCtx> {
   const ids = lines.map((line) => line.productId);
   const [products, sales] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now)]);
@@ -63,6 +70,9 @@ export async function checkoutContext(
     userId,
     now,
     expectedTotalCents,
+    codeText,
+    code: null,
+    codeRedeemed: false,
     paymentMode: config.paymentMode,
     pendingOrderTtlMs: config.pendingOrderTtlMs,
     lines: lines.map(({ productId, quantity }) => {
@@ -77,6 +87,7 @@ export async function checkoutContext(
         unitCents: product.listCents,
         lineCents: product.listCents * quantity,
         saleClaimed: false,
+        discountCents: 0,
       };
     }),
     claimed: [],
@@ -102,17 +113,24 @@ export async function stocksOrFailShort<R>(lines: CartLine[], twin: () => Promis
 }
 
 export function checkoutResult(ctx: CheckoutCtx): CheckoutResult {
-  const total = fromCents(subtotalCents(ctx));
-  return { checkoutId: ctx.checkoutId, orders: ctx.orders.map(orderJSON), subtotal: total, discount: 0, total, currency: shopConfig().currency };
+  return {
+    checkoutId: ctx.checkoutId,
+    orders: ctx.orders.map(orderJSON),
+    subtotal: fromCents(subtotalCents(ctx)),
+    discount: fromCents(discountCents(ctx)),
+    total: fromCents(totalCents(ctx)),
+    currency: shopConfig().currency,
+  };
 }
 
-/** Lines a checkout would buy: the items given (merged per product), or the cart's. */
-async function linesToBuy(user: Parse.User, items: CartLine[] | undefined): Promise<CartLine[]> {
-  const lines = items ? mergeLines(items) : (await loadCart(user)).lines;
-  if (lines.length === 0) fail(Code.CartEmpty, items ? 'items: add at least one product' : 'Your cart is empty; add products before checking out.');
+/** Lines a checkout would buy, and its code: the items and code given, or the cart's. */
+async function linesToBuy(user: Parse.User, request: CheckoutRequest): Promise<{ lines: CartLine[]; code: string | null }> {
+  const cart = request.items ? null : await loadCart(user);
+  const lines = request.items ? mergeLines(request.items) : cart!.lines;
+  if (lines.length === 0) fail(Code.CartEmpty, request.items ? 'items: add at least one product' : 'Your cart is empty; add products before checking out.');
   const problem = checkLines(lines);
   if (problem) failField(problem.field, problem.rule);
-  return lines;
+  return { lines, code: request.code ?? cart?.code ?? null };
 }
 
 /** Takes the bought units out of the cart (a line added meanwhile stays). */
@@ -129,7 +147,7 @@ async function removeBoughtFromCart(user: Parse.User, bought: CartLine[]): Promi
 export async function checkout(user: Parse.User, request: CheckoutRequest): Promise<CheckoutResult> {
   const userId = user.id!;
   const { idempotencyKey: key } = request;
-  const fingerprint = JSON.stringify({ items: request.items ?? 'cart', expectedTotal: request.expectedTotal ?? null });
+  const fingerprint = JSON.stringify({ items: request.items ?? 'cart', code: request.code ?? null, expectedTotal: request.expectedTotal ?? null });
   // A retry of a finished cart checkout must replay before reading the (by now empty) cart. With
   // items, a retry is recognised at the key claim (or the short-stock check) without this read.
   if (!request.items) {
@@ -137,12 +155,12 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
     if (earlier) return earlier;
   }
 
-  const lines = await linesToBuy(user, request.items);
+  const { lines, code } = await linesToBuy(user, request);
   // A twin request may have taken the last units under this very key: answer with its result.
   const { stocks, twinResult } = await stocksOrFailShort(lines, () => earlierCheckout<CheckoutResult>(userId, key, fingerprint));
   if (twinResult) return twinResult;
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
-  const ctx = await checkoutContext(userId, lines, new Date(), expected, stocks);
+  const ctx = await checkoutContext(userId, lines, new Date(), expected, stocks, code);
 
   const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint);
   if (claim.kind === 'replay') return claim.result;

@@ -17,12 +17,13 @@ export function orderFields(ctx: CheckoutCtx, line: CheckoutLine): Record<string
     product: pointerTo('Product', line.product.id),
     quantity: line.quantity,
     unitPrice: fromCents(line.unitCents),
-    amount: fromCents(line.lineCents),
+    amount: fromCents(line.lineCents - line.discountCents),
     status: ctx.paymentMode === 'auto' ? 'paid' : 'pending',
     checkoutId: ctx.checkoutId,
     ACL: ownerACL(ctx.userId),
   };
   if (line.saleClaimed) fields.flashSale = pointerTo('FlashSale', line.sale!.id);
+  if (ctx.code) fields.code = ctx.code.code;
   if (ctx.paymentMode === 'manual') fields.expiresAt = dateValue(new Date(ctx.now.getTime() + ctx.pendingOrderTtlMs));
   return fields;
 }

@@ -37,3 +37,11 @@ export function catalogueACL(): Parse.ACL {
   acl.setRoleWriteAccess(ADMIN_ROLE, true);
   return acl;
 }
+
+/** Rows only admins read and write (codes). */
+export function adminOnlyACL(): Parse.ACL {
+  const acl = new Parse.ACL();
+  acl.setRoleReadAccess(ADMIN_ROLE, true);
+  acl.setRoleWriteAccess(ADMIN_ROLE, true);
+  return acl;
+}

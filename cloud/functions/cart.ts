@@ -6,10 +6,11 @@ import { requireUser } from '../edge/access';
 import { Code, fail, failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { loadProducts } from '../edge/records';
-import { objectId, wholeNumber } from '../edge/schemas';
+import { codeParam, objectId, wholeNumber } from '../edge/schemas';
 import { defineFunction } from '../edge/report';
 
 const AddToCart = z.object({ productId: objectId, quantity: wholeNumber(1, 99) }).strict();
+const ApplyCode = z.object({ code: codeParam }).strict();
 const SetCartItem = z.object({ productId: objectId, quantity: wholeNumber(0, 99) }).strict();
 
 /** A product that can go into a cart: it exists (101) and is for sale (142). */
@@ -49,5 +50,23 @@ defineFunction('setCartItem', async (req) => {
     if (problem) failField(problem.field, problem.rule);
     return { lines, code: current.code };
   });
+  return cartView(user.id!, cart.lines, cart.code);
+});
+
+// Checks the code against the cart now (4010..4013) and keeps it on the cart; checkout checks it
+// again at the moment it commits.
+defineFunction('applyCode', async (req) => {
+  const user = requireUser(req);
+  const { code } = parseParams(ApplyCode, req.params);
+  const current = await loadCart(user);
+  await cartView(user.id!, current.lines, code, new Date(), true);
+  const cart = await changeCart(user, (latest) => ({ lines: latest.lines, code }));
+  return cartView(user.id!, cart.lines, cart.code);
+});
+
+defineFunction('removeCode', async (req) => {
+  const user = requireUser(req);
+  parseParams(z.object({}).strict(), req.params);
+  const cart = await changeCart(user, (latest) => ({ lines: latest.lines, code: null }));
   return cartView(user.id!, cart.lines, cart.code);
 });

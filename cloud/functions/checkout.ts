@@ -3,7 +3,7 @@ import { checkout } from '../checkout';
 import { checkMoney, describeMoneyProblem } from '../domain/money';
 import { requireUser } from '../edge/access';
 import { parseParams } from '../edge/params';
-import { objectId, wholeNumber } from '../edge/schemas';
+import { codeParam, objectId, wholeNumber } from '../edge/schemas';
 import { defineFunction } from '../edge/report';
 
 const Checkout = z
@@ -16,6 +16,7 @@ const Checkout = z
       .min(1, 'must list at least one product')
       .max(50, 'must list at most 50 products')
       .optional(),
+    code: codeParam.optional(),
     expectedTotal: z.unknown().optional().superRefine((value, ctx) => {
       const problem = value === undefined ? null : checkMoney(value);
       if (problem) ctx.addIssue({ code: 'custom', message: describeMoneyProblem(problem) });

@@ -5,7 +5,7 @@ const PER_MINUTE = 3;
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ RATE_LIMIT_CHECKOUT_PER_MINUTE: String(PER_MINUTE) });
+  server = await startTestServer({ RATE_LIMIT_CHECKOUT_PER_MINUTE: String(PER_MINUTE), RATE_LIMIT_APPLY_CODE_PER_MINUTE: String(PER_MINUTE) });
 });
 afterAll(() => server?.stop());
 
@@ -31,4 +31,14 @@ test('POST /classes/Order has the same per-user limit', async () => {
     statuses.push((await server.request('POST', '/classes/Order', { product: productRef(productId), quantity: 1 }, { session: user })).status);
   }
   expect(statuses).toEqual([201, 201, 201, 429]);
+});
+
+test('applyCode is limited per user, so codes cannot be guessed by brute force', async () => {
+  const [guesser, other] = await server.users(2);
+  const statuses: number[] = [];
+  for (let i = 0; i < PER_MINUTE + 2; i++) {
+    statuses.push((await server.request('POST', '/functions/applyCode', { code: `GUESS-${i}` }, { session: guesser })).status);
+  }
+  expect(statuses).toEqual([400, 400, 400, 429, 429]);
+  expect((await server.request('POST', '/functions/applyCode', { code: 'GUESS-X' }, { session: other })).body.code).toBe(4010);
 });

@@ -1,0 +1,88 @@
+/**
+ * The only writer of Coupon/DiscountCode.usedCount and CodeRedemption.uses (one row per code and
+ * user). A use is claimed by conditional atomic writes, so usageLimit and perUserLimit hold under
+ * any concurrency; a use is given back when the checkout that took it is undone or cancelled.
+ */
+import { type CodeTerms, normaliseCode } from '../domain/codes';
+import { toCents } from '../domain/money';
+import { Code, fail, isParseError } from '../edge/errors';
+import { dateOf, dateValue, findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+
+function toCodeTerms(kind: CodeTerms['kind'], row: Row): CodeTerms {
+  return {
+    id: row.objectId,
+    kind,
+    code: row.code,
+    amountCents: kind === 'Coupon' ? toCents(row.discount) : null,
+    percent: kind === 'DiscountCode' ? row.percentage : null,
+    productIds: kind === 'DiscountCode' && Array.isArray(row.products) && row.products.length > 0 ? row.products.map((p: Row) => p.objectId) : null,
+    minSubtotalCents: toCents(row.minSubtotal ?? 0) ?? 0,
+    validFrom: dateOf(row.validFrom) ?? null,
+    validUntil: dateOf(row.validUntil) ?? null,
+    usageLimit: row.usageLimit ?? null,
+    perUserLimit: row.perUserLimit ?? 1,
+    usedCount: row.usedCount ?? 0,
+    active: row.active !== false,
+  };
+}
+
+/** The coupon or discount code with this code (any case, any surrounding spaces), or null. Two queries. */
+export async function findCode(raw: string): Promise<CodeTerms | null> {
+  const code = normaliseCode(raw);
+  const [coupon, discountCode] = await Promise.all([
+    findRows('Coupon', { code }, { limit: 1 }),
+    findRows('DiscountCode', { code }, { limit: 1 }),
+  ]);
+  if (coupon[0]) return toCodeTerms('Coupon', coupon[0]);
+  if (discountCode[0]) return toCodeTerms('DiscountCode', discountCode[0]);
+  return null;
+}
+
+/** How many times the user has used the code. One query. */
+export async function usesBy(code: string, userId: string): Promise<number> {
+  const [row] = await findRows('CodeRedemption', { code, user: pointerTo('_User', userId) }, { limit: 1 });
+  return row?.uses ?? 0;
+}
+
+const usedUp = (terms: CodeTerms, mine: boolean) =>
+  fail(
+    Code.CodeUsedUp,
+    mine
+      ? `You have already used code ${terms.code} ${terms.perUserLimit === 1 ? 'once, the most it allows' : `${terms.perUserLimit} times, the most it allows`}.`
+      : `Code ${terms.code} has been used as often as it allows.`,
+  );
+
+/**
+ * Claims one use of the code for the user: the user's count first (within perUserLimit), then the
+ * code's usedCount (within usageLimit, and only while the code is active and not expired at `now`).
+ * Refuses with 4012 and changes nothing when either limit is reached.
+ */
+export async function redeemCode(terms: CodeTerms, userId: string, now: Date): Promise<void> {
+  const key = { code: terms.code, user: pointerTo('_User', userId) };
+  let claimedMine = false;
+  try {
+    await insertRow('CodeRedemption', { ...key, uses: 1, ACL: {} });
+    claimedMine = true;
+  } catch (error) {
+    if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
+  }
+  if (!claimedMine) {
+    claimedMine = (await updateWhere('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, { uses: { __op: 'Increment', amount: 1 } })) !== null;
+  }
+  if (!claimedMine) usedUp(terms, true);
+
+  const where: Record<string, unknown> = { objectId: terms.id, active: true };
+  if (terms.usageLimit !== null) where.usedCount = { $lte: terms.usageLimit - 1 };
+  if (terms.validUntil) where.validUntil = { $gt: dateValue(now) };
+  const claimed = await updateWhere(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 } });
+  if (!claimed) {
+    await updateWhere('CodeRedemption', key, { uses: { __op: 'Increment', amount: -1 } });
+    usedUp(terms, false);
+  }
+}
+
+/** Gives one use back (an undone checkout; every order of a checkout cancelled). */
+export async function releaseCodeUse(terms: Pick<CodeTerms, 'id' | 'kind' | 'code'>, userId: string): Promise<void> {
+  await updateWhere(terms.kind, { objectId: terms.id }, { usedCount: { __op: 'Increment', amount: -1 } });
+  await updateWhere('CodeRedemption', { code: terms.code, user: pointerTo('_User', userId) }, { uses: { __op: 'Increment', amount: -1 } });
+}

@@ -1,0 +1,68 @@
+/**
+ * Coupon and DiscountCode rules. Codes are stored normalised (trimmed, upper case) and are unique
+ * across both classes: saving a code takes a lease on it, then looks for it in both classes, so two
+ * admins creating the same code at the same moment cannot both succeed.
+ */
+import { checkCouponFields, checkDiscountCodeFields } from '../domain/code-rules';
+import { normaliseCode } from '../domain/codes';
+import { adminOnlyACL } from '../edge/access';
+import { failField } from '../edge/errors';
+import { acquireLease, type Lease, releaseLease } from '../edge/lock';
+import { afterSave, beforeSave } from '../edge/report';
+import { findRows } from '../edge/server-internals';
+
+const CODE_CLASSES = ['Coupon', 'DiscountCode'] as const;
+const LEASE = 'codeLease';
+const FIELDS = ['code', 'discount', 'percentage', 'minSubtotal', 'validFrom', 'validUntil', 'usageLimit', 'perUserLimit', 'active', 'products'];
+
+async function checkProductsExist(products: unknown): Promise<void> {
+  if (!Array.isArray(products) || products.length === 0) return;
+  const ids = products.map((p: { className?: string; id?: string }) => (p?.className === 'Product' ? p.id : undefined));
+  if (ids.some((id) => !id)) failField('products', 'must be a list of Product pointers');
+  const found = await findRows('Product', { objectId: { $in: ids } }, { limit: ids.length, keys: ['objectId'] });
+  const missing = ids.find((id) => !found.some((row) => row.objectId === id));
+  if (missing) failField('products', `no product with id ${missing}`);
+}
+
+for (const className of CODE_CLASSES) {
+  beforeSave(className, async (req) => {
+    const row = req.object;
+    const isNew = !req.original;
+    if (isNew) {
+      if (![undefined, 0].includes(row.get('usedCount'))) failField('usedCount', 'is maintained by the server');
+      row.set('usedCount', 0);
+      if (row.get('perUserLimit') === undefined) row.set('perUserLimit', 1);
+      if (row.get('active') === undefined) row.set('active', true);
+      row.setACL(adminOnlyACL()); // no client reads a code; a user learns of one only by applying it
+    } else if (row.dirtyKeys().includes('usedCount')) {
+      failField('usedCount', 'is maintained by the server');
+    }
+    if (typeof row.get('code') === 'string') row.set('code', normaliseCode(row.get('code')));
+    const fields = Object.fromEntries(FIELDS.map((field) => [field, row.get(field)]));
+    const problem = className === 'Coupon' ? checkCouponFields(fields) : checkDiscountCodeFields(fields);
+    if (problem) failField(problem.field, problem.rule);
+    if (className === 'DiscountCode') await checkProductsExist(row.get('products'));
+
+    if (!isNew && !row.dirtyKeys().includes('code')) return;
+    const code: string = row.get('code');
+    const lease = await acquireLease(`code:${code}`, `Another save of code ${code} is in progress; try again.`);
+    try {
+      for (const other of CODE_CLASSES) {
+        const where: Record<string, unknown> = { code };
+        if (other === className && row.id) where.objectId = { $ne: row.id };
+        if ((await findRows(other, where, { limit: 1, keys: ['objectId'] })).length > 0) {
+          failField('code', `${code} already exists (as a ${other}); codes are unique across coupons and discount codes`);
+        }
+      }
+    } catch (error) {
+      await releaseLease(lease);
+      throw error;
+    }
+    req.context[LEASE] = lease;
+  });
+
+  afterSave(className, async (req) => {
+    const lease = req.context[LEASE] as Lease | undefined;
+    if (lease) await releaseLease(lease);
+  });
+}
