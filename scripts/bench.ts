@@ -8,12 +8,13 @@
  * Prints a table, writes the same as JSON under bench/results/, and exits non-zero if anything
  * was oversold or a 5xx was seen. Loopback only; every loop is bounded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { spawnServer } from './server/spawn';
 
 const ROOT = path.resolve(__dirname, '..');
 const APP_ID = 'bench';
@@ -100,41 +101,21 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   chmodSync(dataDir, 0o755);
   // BENCH_CPU_PROFILE=<folder> writes a V8 CPU profile of the server there (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      APP_ID,
-      MASTER_KEY,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-      RATE_LIMIT_CHECKOUT_PER_MINUTE: '1000000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  apiURL = `http://127.0.0.1:${port}/parse`;
-  serverPid = child.pid!;
-  return { child, dataDir };
+  const env = {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    APP_ID,
+    MASTER_KEY,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'error',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: '1000000',
+  };
+  const server = await spawnServer(env, 90_000, profile);
+  apiURL = `http://127.0.0.1:${server.port}/parse`;
+  serverPid = server.child.pid!;
+  return { child: server.child, dataDir };
 }
 
 /** CPU seconds a process has used (Linux /proc), or NaN elsewhere. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { changeCart, loadCart } from '../cart/store';
 import { cartView } from '../cart/view';
-import { addLine, checkLines, setLine } from '../domain/cart';
+import { addLine, type CartLine, checkLines, setLine } from '../domain/cart';
 import { requireUser } from '../edge/access';
 import { Code, fail, failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
@@ -20,6 +20,17 @@ async function requireBuyable(productId: string): Promise<void> {
   if (!product.active) failField('productId', `${product.name} is not for sale at the moment`);
 }
 
+/** Changes the cart's lines within the cart rules (142) and returns the priced cart. */
+async function changeLines(user: Parse.User, change: (lines: CartLine[]) => CartLine[]) {
+  const cart = await changeCart(user, (current) => {
+    const lines = change(current.lines);
+    const problem = checkLines(lines);
+    if (problem) failField(problem.field, problem.rule);
+    return { lines, code: current.code };
+  });
+  return cartView(user.id!, cart.lines, cart.code);
+}
+
 defineFunction('getCart', async (req) => {
   const user = requireUser(req);
   parseParams(z.object({}).strict(), req.params);
@@ -31,26 +42,14 @@ defineFunction('addToCart', async (req) => {
   const user = requireUser(req);
   const { productId, quantity } = parseParams(AddToCart, req.params);
   await requireBuyable(productId);
-  const cart = await changeCart(user, (current) => {
-    const lines = addLine(current.lines, productId, quantity);
-    const problem = checkLines(lines);
-    if (problem) failField(problem.field, problem.rule);
-    return { lines, code: current.code };
-  });
-  return cartView(user.id!, cart.lines, cart.code);
+  return changeLines(user, (lines) => addLine(lines, productId, quantity));
 });
 
 defineFunction('setCartItem', async (req) => {
   const user = requireUser(req);
   const { productId, quantity } = parseParams(SetCartItem, req.params);
   if (quantity > 0) await requireBuyable(productId);
-  const cart = await changeCart(user, (current) => {
-    const lines = setLine(current.lines, productId, quantity);
-    const problem = checkLines(lines);
-    if (problem) failField(problem.field, problem.rule);
-    return { lines, code: current.code };
-  });
-  return cartView(user.id!, cart.lines, cart.code);
+  return changeLines(user, (lines) => setLine(lines, productId, quantity));
 });
 
 // Checks the code against the cart now (4010..4013) and keeps it on the cart; checkout checks it

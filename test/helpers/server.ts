@@ -2,11 +2,11 @@
  * A real shop server for one test file: `scripts/start.ts` in a child process on a free port, with
  * its own database on the shared test cluster, talked to over HTTP like an app would.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { type SpawnedServer, spawnServer } from '../../scripts/server/spawn';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const APP_ID = 'shop-test';
@@ -63,41 +63,7 @@ export async function createTestDatabase(): Promise<string> {
   return `${clusterURI}${name}`;
 }
 
-export interface SpawnedServer {
-  child: ChildProcess;
-  output: () => string;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-/** Runs `scripts/start.ts` as `npm start` does, and waits for its "listening" line. */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before it started:\n${output}`));
-    });
-  });
-  return { child, output: () => output, port, exited };
-}
+export { spawnServer, type SpawnedServer };
 
 export class TestServer {
   readonly apiURL: string;
