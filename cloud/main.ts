@@ -12,6 +12,8 @@ import './functions/admin';
 import './functions/catalog';
 import './functions/cart';
 import './functions/checkout';
+import './functions/orders';
+import './jobs';
 
 // On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own
 // server waits for the same promise before it takes traffic.

@@ -39,6 +39,7 @@ export async function claimCheckoutKey<R>(userId: string, key: string, fingerpri
         idempotencyKey: key,
         state: 'pending',
         request: { fingerprint },
+        codeReleased: false,
         ACL: {},
       });
       return { kind: 'new', checkoutId: record.objectId };

@@ -80,3 +80,18 @@ export async function stockOf(productId: string): Promise<number> {
   const [row] = await findRows(INVENTORY, { product: productPointer(productId) }, { limit: 1, keys: ['stock'] });
   return Number(row?.stock ?? 0);
 }
+
+/**
+ * Sets stock to `expected` by an atomic increment, only if it is still `observed` (the reconcile
+ * job's repair; a concurrent change makes it refuse, returning false, rather than overwrite).
+ */
+export async function correctStock(productId: string, observed: number, expected: number): Promise<boolean> {
+  const delta = expected - observed;
+  const row = await updateWhere(
+    INVENTORY,
+    { product: productPointer(productId), stock: observed },
+    { stock: { __op: 'Increment', amount: delta } },
+  );
+  if (row) await publishStock(productId, row, delta, 0);
+  return row !== null;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ORDER_STATUSES } from '../domain/order-status';
+import { isAdmin, requireUser } from '../edge/access';
+import { Code, fail } from '../edge/errors';
+import { parseParams } from '../edge/params';
+import { defineFunction } from '../edge/report';
+import { objectId } from '../edge/schemas';
+import { findRows, insertRow, pointerTo, type Row } from '../edge/server-internals';
+import { ownerACL } from '../checkout/order-fields';
+import { moveOrderStatus } from '../invariants/order-status';
+import { cancelOrder } from '../orders/cancel';
+
+const CancelOrder = z.object({ orderId: objectId }).strict();
+const UpdateOrderStatus = z
+  .object({ orderId: objectId, status: z.enum(ORDER_STATUSES, { message: `must be one of ${ORDER_STATUSES.join(', ')}` }) })
+  .strict();
+
+async function loadOrder(orderId: string): Promise<Row> {
+  const [order] = await findRows('Order', { objectId: orderId }, { limit: 1 });
+  if (!order) fail(Code.NotFound, `No order with id ${orderId}`);
+  return order;
+}
+
+/** The order as the functions return it. */
+function orderView(order: Row) {
+  return {
+    id: order.objectId,
+    productId: order.product.objectId,
+    quantity: order.quantity,
+    unitPrice: order.unitPrice,
+    amount: order.amount,
+    status: order.status,
+    code: order.code ?? null,
+    checkoutId: order.checkoutId,
+  };
+}
+
+// The owner cancels while pending or paid; an admin cancels before it ships (the same statuses).
+defineFunction('cancelOrder', async (req) => {
+  if (!req.master) requireUser(req);
+  const { orderId } = parseParams(CancelOrder, req.params);
+  const order = await loadOrder(orderId);
+  const isOwner = order.user?.objectId === req.user?.id;
+  if (!isOwner && !(await isAdmin(req))) fail(Code.Forbidden, 'You can cancel only your own orders.');
+  return orderView(await cancelOrder(order));
+});
+
+// Admins move orders along (shipped, delivered); the master key is how a payment provider's webhook
+// marks a pending order paid, which records its charge.
+defineFunction('updateOrderStatus', async (req) => {
+  if (!req.master) requireUser(req);
+  if (!(await isAdmin(req))) fail(Code.Forbidden, 'Only an admin or the payment webhook (master key) can change an order’s status.');
+  const { orderId, status } = parseParams(UpdateOrderStatus, req.params);
+  const order = await loadOrder(orderId);
+  if (status === 'cancelled') return orderView(await cancelOrder(order));
+  const moved = await moveOrderStatus(order, status);
+  if (order.status === 'pending' && status === 'paid') {
+    await insertRow('Transaction', {
+      user: order.user,
+      product: order.product,
+      order: pointerTo('Order', order.objectId),
+      amount: order.amount,
+      checkoutId: order.checkoutId,
+      type: 'charge',
+      ACL: ownerACL(order.user.objectId),
+    });
+  }
+  return orderView(moved);
+});

@@ -1,0 +1,49 @@
+/**
+ * Cancelling an order gives back, exactly once, what its checkout took: the stock, the sale quota
+ * and the buyer's sale count, the code's use once every order of the checkout is cancelled, and a
+ * `refund` Transaction for a paid order. "Exactly once" comes from the status move: only the one
+ * request whose conditional write moved the order gives anything back.
+ */
+import { fromCents, toCents } from '../domain/money';
+import { toSaleTerms } from '../edge/records';
+import { findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+import { findCode, releaseCodeUse } from '../invariants/code-uses';
+import { moveOrderStatus } from '../invariants/order-status';
+import { releaseSaleUnits } from '../invariants/sale-quota';
+import { returnStock } from '../invariants/stock';
+import { ownerACL } from '../checkout/order-fields';
+
+/** The code's use comes back when the last order of the checkout is cancelled, once (a flag on the record). */
+async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
+  const open = await findRows('Order', { checkoutId: order.checkoutId, status: { $ne: 'cancelled' } }, { limit: 1, keys: ['objectId'] });
+  if (open.length > 0) return;
+  const won = await updateWhere('CheckoutRecord', { objectId: order.checkoutId, codeReleased: false }, { codeReleased: true });
+  if (!won) return;
+  const terms = await findCode(order.code);
+  if (terms) await releaseCodeUse(terms, order.user.objectId);
+}
+
+async function refund(order: Row): Promise<void> {
+  await insertRow('Transaction', {
+    user: order.user,
+    product: order.product,
+    order: pointerTo('Order', order.objectId),
+    amount: fromCents(-(toCents(order.amount) ?? 0)),
+    checkoutId: order.checkoutId,
+    type: 'refund',
+    ACL: ownerACL(order.user.objectId),
+  });
+}
+
+/** Cancels the order (as loaded) or refuses with 4030, then gives back what it took. */
+export async function cancelOrder(order: Row): Promise<Row> {
+  const cancelled = await moveOrderStatus(order, 'cancelled');
+  await returnStock(order.product.objectId, order.quantity);
+  if (order.flashSale) {
+    const [sale] = await findRows('FlashSale', { objectId: order.flashSale.objectId }, { limit: 1 });
+    if (sale) await releaseSaleUnits(toSaleTerms(sale), order.user.objectId, order.quantity);
+  }
+  if (order.status === 'paid') await refund(order);
+  if (order.code) await releaseCodeIfCheckoutCancelled(order);
+  return cancelled;
+}
