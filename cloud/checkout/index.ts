@@ -10,6 +10,7 @@ import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
 import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
 import { claimCheckoutKey, completeCheckout, earlierCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { releaseHold } from '../invariants/stock';
 import { type CheckoutCtx, discountCents, subtotalCents, totalCents } from './context';
 import { orderJSON } from './order-fields';
 import { runSteps, type Step } from './run-steps';
@@ -172,8 +173,15 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
     throw error;
   }
   // From here the orders exist: a failure leaves the record pending for recovery, never a second set.
-  const result = checkoutResult(ctx);
-  await completeCheckout(claim.checkoutId, result);
+  const result = await finishCheckout(ctx);
   if (!request.items) await removeBoughtFromCart(user, lines);
+  return result;
+}
+
+/** Stores the result every retry replays, then drops the stock holds: the units now belong to the orders. */
+export async function finishCheckout(ctx: CheckoutCtx): Promise<CheckoutResult> {
+  const result = checkoutResult(ctx);
+  await completeCheckout(ctx.checkoutId, result);
+  for (const line of ctx.taken) await releaseHold(line.product.id, ctx.checkoutId, line.quantity);
   return result;
 }

@@ -48,13 +48,27 @@ export async function addStock(productId: string, quantity: number): Promise<num
   return Number(row.stock);
 }
 
-/** Takes `quantity` units or refuses with 4001; stock never goes below zero. Returns the new stock. */
-export async function takeStock(productId: string, quantity: number, productName = 'this product'): Promise<number> {
-  const row = await updateWhere(
-    INVENTORY,
-    { product: productPointer(productId), stock: { $gte: quantity } },
-    { stock: { __op: 'Increment', amount: -quantity } },
-  );
+/**
+ * A hold names the checkout that took units ("<checkoutId>:<quantity>"). It is written in the same
+ * atomic update as the take, so after a crash the recovery sweep knows exactly which takes landed.
+ */
+export function holdOf(checkoutId: string, quantity: number): string {
+  return `${checkoutId}:${quantity}`;
+}
+
+export function parseHold(hold: string): { checkoutId: string; quantity: number } {
+  const [checkoutId, quantity] = hold.split(':');
+  return { checkoutId, quantity: Number(quantity) };
+}
+
+/**
+ * Takes `quantity` units or refuses with 4001; stock never goes below zero. With `checkoutId`, the
+ * take is recorded as a hold on the row until the checkout completes. Returns the new stock.
+ */
+export async function takeStock(productId: string, quantity: number, productName = 'this product', checkoutId?: string): Promise<number> {
+  const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity } };
+  if (checkoutId) update.holds = { __op: 'Add', objects: [holdOf(checkoutId, quantity)] };
+  const row = await updateWhere(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
   if (!row) {
     const left = await stockOf(productId);
     fail(Code.OutOfStock, `Only ${left} left of ${productName}; you asked for ${quantity}.`);
@@ -63,7 +77,7 @@ export async function takeStock(productId: string, quantity: number, productName
   return Number(row.stock);
 }
 
-/** Puts back units that were taken (an undone checkout, a cancelled order). Returns the new stock. */
+/** Puts back units that were taken (a cancelled order). Returns the new stock. */
 export async function returnStock(productId: string, quantity: number): Promise<number> {
   const row = await updateWhere(
     INVENTORY,
@@ -73,6 +87,27 @@ export async function returnStock(productId: string, quantity: number): Promise<
   if (!row) fail(Code.NotFound, `Product ${productId} has no inventory row`);
   await publishStock(productId, row, quantity, 0);
   return Number(row.stock);
+}
+
+/**
+ * Puts back the units a checkout holds and drops its hold, in one conditional write: done at most
+ * once however often it is called (an undo, the recovery sweep). Returns whether it did.
+ */
+export async function returnHeldStock(productId: string, checkoutId: string, quantity: number): Promise<boolean> {
+  const hold = holdOf(checkoutId, quantity);
+  const row = await updateWhere(
+    INVENTORY,
+    { product: productPointer(productId), holds: { $all: [hold] } },
+    { stock: { __op: 'Increment', amount: quantity }, holds: { __op: 'Remove', objects: [hold] } },
+  );
+  if (row) await publishStock(productId, row, quantity, 0);
+  return row !== null;
+}
+
+/** Drops a completed checkout's hold: its units now belong to its orders. */
+export async function releaseHold(productId: string, checkoutId: string, quantity: number): Promise<void> {
+  const hold = holdOf(checkoutId, quantity);
+  await updateWhere(INVENTORY, { product: productPointer(productId), holds: { $all: [hold] } }, { holds: { __op: 'Remove', objects: [hold] } });
 }
 
 /** The current stock of a product (0 when it has no row). For messages and reads, never for decisions. */

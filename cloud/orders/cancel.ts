@@ -23,7 +23,10 @@ async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
   if (terms) await releaseCodeUse(terms, order.user.objectId);
 }
 
+/** A refund of minus the amount, for an order that was charged (a crashed checkout may not have been). */
 async function refund(order: Row): Promise<void> {
+  const charged = await findRows('Transaction', { order: pointerTo('Order', order.objectId), type: 'charge' }, { limit: 1, keys: ['objectId'] });
+  if (charged.length === 0) return;
   await insertRow('Transaction', {
     user: order.user,
     product: order.product,
@@ -35,10 +38,14 @@ async function refund(order: Row): Promise<void> {
   });
 }
 
-/** Cancels the order (as loaded) or refuses with 4030, then gives back what it took. */
-export async function cancelOrder(order: Row): Promise<Row> {
+/**
+ * Cancels the order (as loaded) or refuses with 4030, then gives back what it took. The recovery
+ * sweep passes `stockHeld` for orders whose checkout never completed: their units come back
+ * through the checkout's stock holds instead.
+ */
+export async function cancelOrder(order: Row, { stockHeld = false } = {}): Promise<Row> {
   const cancelled = await moveOrderStatus(order, 'cancelled');
-  await returnStock(order.product.objectId, order.quantity);
+  if (!stockHeld) await returnStock(order.product.objectId, order.quantity);
   if (order.flashSale) {
     const [sale] = await findRows('FlashSale', { objectId: order.flashSale.objectId }, { limit: 1 });
     if (sale) await releaseSaleUnits(toSaleTerms(sale), order.user.objectId, order.quantity);

@@ -2,7 +2,7 @@ import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { beforeSave } from '../edge/report';
 
-const SERVER_FIELDS = ['product', 'stock', 'received'];
+const SERVER_FIELDS = ['product', 'stock', 'received', 'holds'];
 
 // Rows are created by the Product trigger (master key); after that, stock moves only through the
 // stock module's atomic writes, which skip this trigger. An absolute overwrite would lose
@@ -18,7 +18,7 @@ beforeSave('Inventory', (req) => {
     return;
   }
   const touched = row.dirtyKeys().filter((key) => SERVER_FIELDS.includes(key));
-  if (touched.includes('stock') || touched.includes('received')) {
+  if (touched.includes('stock') || touched.includes('received') || touched.includes('holds')) {
     failField('stock', 'cannot be set directly; call the restock function to add units (stock changes only atomically)');
   }
   if (touched.includes('product')) failField('product', 'cannot be changed after the row is created');

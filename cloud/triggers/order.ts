@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkoutContext, checkoutResult, stocksOrFailShort } from '../checkout';
+import { checkoutContext, finishCheckout, stocksOrFailShort } from '../checkout';
 import type { CheckoutCtx } from '../checkout/context';
 import { insertCharges, orderFields, setFields } from '../checkout/order-fields';
 import { runSteps } from '../checkout/run-steps';
@@ -15,7 +15,7 @@ import { requireUser } from '../edge/access';
 import { failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { objectId, wholeNumber } from '../edge/schemas';
-import { claimCheckoutKey, completeCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { claimCheckoutKey, releaseCheckoutKey } from '../invariants/checkout-keys';
 import { afterSave, beforeSave } from '../edge/report';
 
 const SERVER_FIELDS = ['user', 'unitPrice', 'amount', 'status', 'flashSale', 'code', 'checkoutId', 'expiresAt'];
@@ -56,5 +56,5 @@ afterSave('Order', async (req) => {
   if (!ctx || req.original) return;
   ctx.orders = [{ ...req.object.toJSON(), objectId: req.object.id! }];
   await insertCharges(ctx);
-  await completeCheckout(ctx.checkoutId, checkoutResult(ctx));
+  await finishCheckout(ctx);
 });

@@ -162,6 +162,24 @@ export class TestServer {
     return created.objectId;
   }
 
+  /** Runs a Parse job with the master key and waits for its result (jobs keep it as JSON text). */
+  async job(name: string, params: Record<string, unknown> = {}): Promise<any> {
+    const response = await fetch(`${this.apiURL}/jobs/${name}`, {
+      method: 'POST',
+      headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Master-Key': MASTER_KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    const jobId = response.headers.get('x-parse-job-status-id');
+    if (!jobId) throw new Error(`job ${name} did not start: ${response.status} ${await response.text()}`);
+    for (let i = 0; i < 300; i++) {
+      const status = await this.ok('GET', `/classes/_JobStatus/${jobId}`, undefined, { master: true });
+      if (status.status === 'succeeded') return JSON.parse(status.message);
+      if (status.status === 'failed') throw new Error(`job ${name} failed: ${status.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`job ${name} did not finish in 30 s`);
+  }
+
   /** Rows of a class matching `where`, read with the master key (up to 1000). */
   async find(className: string, where: Record<string, unknown> = {}): Promise<any[]> {
     const query = `where=${encodeURIComponent(JSON.stringify(where))}&limit=1000`;
@@ -185,9 +203,9 @@ export class TestServer {
   }
 }
 
-/** Starts a server on its own fresh database. `env` overrides the test defaults. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const databaseURI = await createTestDatabase();
+/** Starts a server on its own fresh database (or on `databaseURI`, to restart one). `env` overrides the test defaults. */
+export async function startTestServer(env: Record<string, string> = {}, databaseURI?: string): Promise<TestServer> {
+  databaseURI ??= await createTestDatabase();
   const spawned = await spawnServer({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
