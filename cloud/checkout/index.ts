@@ -10,6 +10,8 @@ import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
 import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
 import { claimCheckoutKey, completeCheckout, earlierCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { releaseCodeHold } from '../invariants/code-uses';
+import { releaseSaleHold } from '../invariants/sale-quota';
 import { releaseHold } from '../invariants/stock';
 import { type CheckoutCtx, discountCents, subtotalCents, totalCents } from './context';
 import { orderJSON } from './order-fields';
@@ -178,10 +180,14 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   return result;
 }
 
-/** Stores the result every retry replays, then drops the stock holds: the units now belong to the orders. */
+/** Stores the result every retry replays, then drops the checkout's holds: what it took now belongs to its orders. */
 export async function finishCheckout(ctx: CheckoutCtx): Promise<CheckoutResult> {
   const result = checkoutResult(ctx);
   await completeCheckout(ctx.checkoutId, result);
-  for (const line of ctx.taken) await releaseHold(line.product.id, ctx.checkoutId, line.quantity);
+  await Promise.all([
+    ...ctx.taken.map((line) => releaseHold(line.product.id, ctx.checkoutId, line.quantity)),
+    ...ctx.claimed.map((line) => releaseSaleHold(line.sale!.id, ctx.checkoutId, line.quantity)),
+    ...(ctx.code && ctx.codeRedeemed ? [releaseCodeHold(ctx.code, ctx.checkoutId)] : []),
+  ]);
   return result;
 }

@@ -6,6 +6,7 @@
 import { type CodeTerms, normaliseCode } from '../domain/codes';
 import { toCents } from '../domain/money';
 import { Code, fail, isParseError } from '../edge/errors';
+import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { dateOf, dateValue, findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
 
 function toCodeTerms(kind: CodeTerms['kind'], row: Row): CodeTerms {
@@ -57,32 +58,59 @@ const usedUp = (terms: CodeTerms, mine: boolean) =>
  * code's usedCount (within usageLimit, and only while the code is active and not expired at `now`).
  * Refuses with 4012 and changes nothing when either limit is reached.
  */
-export async function redeemCode(terms: CodeTerms, userId: string, now: Date): Promise<void> {
+export async function redeemCode(terms: CodeTerms, userId: string, now: Date, checkoutId: string): Promise<void> {
   const key = { code: terms.code, user: pointerTo('_User', userId) };
   let claimedMine = false;
   try {
-    await insertRow('CodeRedemption', { ...key, uses: 1, ACL: {} });
+    await insertRow('CodeRedemption', { ...key, uses: 1, holds: [holdOf(checkoutId, 1)], ACL: {} });
     claimedMine = true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
   if (!claimedMine) {
-    claimedMine = (await updateWhere('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, { uses: { __op: 'Increment', amount: 1 } })) !== null;
+    const update = { uses: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) };
+    claimedMine = (await updateWhere('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, update)) !== null;
   }
   if (!claimedMine) usedUp(terms, true);
 
   const where: Record<string, unknown> = { objectId: terms.id, active: true };
   if (terms.usageLimit !== null) where.usedCount = { $lte: terms.usageLimit - 1 };
   if (terms.validUntil) where.validUntil = { $gt: dateValue(now) };
-  const claimed = await updateWhere(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 } });
+  const claimed = await updateWhere(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) });
   if (!claimed) {
-    await updateWhere('CodeRedemption', key, { uses: { __op: 'Increment', amount: -1 } });
+    await releaseRedemption(terms.code, userId, checkoutId);
     usedUp(terms, false);
   }
 }
 
-/** Gives one use back (an undone checkout; every order of a checkout cancelled). */
-export async function releaseCodeUse(terms: Pick<CodeTerms, 'id' | 'kind' | 'code'>, userId: string): Promise<void> {
-  await updateWhere(terms.kind, { objectId: terms.id }, { usedCount: { __op: 'Increment', amount: -1 } });
-  await updateWhere('CodeRedemption', { code: terms.code, user: pointerTo('_User', userId) }, { uses: { __op: 'Increment', amount: -1 } });
+/**
+ * Gives one use back. With `checkoutId` (an undone or recovered checkout) only a use that checkout
+ * still holds comes back, at most once; without it (every order of a checkout cancelled, made once
+ * by a flag on its record) unconditionally.
+ */
+export async function releaseCodeUse(terms: Pick<CodeTerms, 'id' | 'kind' | 'code'>, userId: string, checkoutId?: string): Promise<void> {
+  const where: Record<string, unknown> = { objectId: terms.id };
+  const update: Record<string, unknown> = { usedCount: { __op: 'Increment', amount: -1 } };
+  if (checkoutId) {
+    where.holds = holding(checkoutId, 1);
+    update.holds = removeHold(checkoutId, 1);
+  }
+  await updateWhere(terms.kind, where, update);
+  await releaseRedemption(terms.code, userId, checkoutId);
+}
+
+/** Takes one use off the user's count: the one a checkout holds (at most once), or unconditionally. */
+export async function releaseRedemption(code: string, userId: string, checkoutId?: string): Promise<void> {
+  const where: Record<string, unknown> = { code, user: pointerTo('_User', userId) };
+  const update: Record<string, unknown> = { uses: { __op: 'Increment', amount: -1 } };
+  if (checkoutId) {
+    where.holds = holding(checkoutId, 1);
+    update.holds = removeHold(checkoutId, 1);
+  }
+  await updateWhere('CodeRedemption', where, update);
+}
+
+/** Drops a completed checkout's hold on the code. */
+export async function releaseCodeHold(terms: Pick<CodeTerms, 'id' | 'kind'>, checkoutId: string): Promise<void> {
+  await updateWhere(terms.kind, { objectId: terms.id, holds: holding(checkoutId, 1) }, { holds: removeHold(checkoutId, 1) });
 }

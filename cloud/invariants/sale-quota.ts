@@ -6,6 +6,7 @@
 import { fromCents } from '../domain/money';
 import { inWindow, remainingUnits, type SaleTerms } from '../domain/sale-window';
 import { Code, fail, isParseError } from '../edge/errors';
+import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { publishUpdate } from '../edge/live';
 import { dateValue as isoDate, findRows, insertRow, pointerTo as pointer, type Row, updateWhere } from '../edge/server-internals';
 
@@ -23,31 +24,40 @@ export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promi
 }
 
 /**
- * Adds units to the user's count for the sale, within perUserLimit; false when that would pass it.
- * Most buyers in a drop buy once, so the row is inserted first (the unique (sale, user) index lets
- * one concurrent insert win) and only an existing row is raised by the conditional update.
+ * Adds units to the user's count for the sale, within perUserLimit, held for the checkout; false
+ * when that would pass the limit. Most buyers in a drop buy once, so the row is inserted first (the
+ * unique (sale, user) index lets one concurrent insert win) and only an existing row is raised by
+ * the conditional update. (These small per-user holds are dropped by the recovery sweep.)
  */
-async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number): Promise<boolean> {
+async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number, checkoutId: string): Promise<boolean> {
   const key = { sale: pointer('FlashSale', sale.id), user: pointer('_User', userId) };
   const limit = sale.perUserLimit;
   if (limit !== null && quantity > limit) return false;
   try {
-    await insertRow('SaleBuyer', { ...key, units: quantity, ACL: {} });
+    await insertRow('SaleBuyer', { ...key, units: quantity, holds: [holdOf(checkoutId, quantity)], ACL: {} });
     return true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
   const within = limit === null ? {} : { units: { $lte: limit - quantity } };
-  return (await updateWhere('SaleBuyer', { ...key, ...within }, { units: { __op: 'Increment', amount: quantity } })) !== null;
+  const update = { units: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) };
+  return (await updateWhere('SaleBuyer', { ...key, ...within }, update)) !== null;
 }
 
-async function releaseBuyerUnits(saleId: string, userId: string, quantity: number): Promise<void> {
-  await updateWhere(
-    'SaleBuyer',
-    { sale: pointer('FlashSale', saleId), user: pointer('_User', userId) },
-    { units: { __op: 'Increment', amount: -quantity } },
-  );
+/** Takes units off the user's count: those a checkout holds (at most once), or, for a cancelled order, unconditionally. */
+async function releaseBuyerUnits(saleId: string, userId: string, quantity: number, checkoutId?: string): Promise<void> {
+  const where: Record<string, unknown> = { sale: pointer('FlashSale', saleId), user: pointer('_User', userId) };
+  const update: Record<string, unknown> = { units: { __op: 'Increment', amount: -quantity } };
+  if (checkoutId) {
+    where.holds = holding(checkoutId, quantity);
+    update.holds = removeHold(checkoutId, quantity);
+  }
+  await updateWhere('SaleBuyer', where, update);
 }
+
+/** Gives back a crashed checkout's units on the user's count (the recovery sweep), at most once. */
+export const releaseHeldBuyerUnits = (saleId: string, userId: string, quantity: number, checkoutId: string) =>
+  releaseBuyerUnits(saleId, userId, quantity, checkoutId);
 
 function publishSale(sale: SaleTerms, row: Row, change: number): void {
   const soldCount = Number(row.soldCount);
@@ -67,11 +77,11 @@ function publishSale(sale: SaleTerms, row: Row, change: number): void {
   );
 }
 
-/** Takes quota if the sale is live at `now` and has `quantity` left; false otherwise. */
-async function claimQuota(sale: SaleTerms, quantity: number, now: Date): Promise<boolean> {
+/** Takes quota if the sale is live at `now` and has `quantity` left, held for the checkout; false otherwise. */
+async function claimQuota(sale: SaleTerms, quantity: number, now: Date, checkoutId: string): Promise<boolean> {
   const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
   if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
-  const row = await updateWhere('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity } });
+  const row = await updateWhere('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) });
   if (row) publishSale(sale, row, quantity);
   return row !== null;
 }
@@ -86,22 +96,38 @@ const toLimits = (row: Row) => ({ quantityLimit: row.quantityLimit ?? null, sold
  * window at `now`. `list_price` when the sale is not live or its quota cannot cover the line;
  * 4002 when the line would take the user past perUserLimit while the sale price is still on offer.
  */
-export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: number, now: Date, productName: string): Promise<SaleClaim> {
+export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: number, now: Date, productName: string, checkoutId: string): Promise<SaleClaim> {
   // Sold out when loaded: no write can succeed now (the quota only grows back through cancels).
   if (!inWindow(sale, now) || (remainingUnits(sale) ?? Infinity) < quantity) return 'list_price';
-  if (!(await claimBuyerUnits(sale, userId, quantity))) {
+  if (!(await claimBuyerUnits(sale, userId, quantity, checkoutId))) {
     const [fresh] = await findRows('FlashSale', { objectId: sale.id }, { limit: 1 });
     if (!fresh || (remainingUnits(toLimits(fresh)) ?? Infinity) < quantity) return 'list_price';
     fail(Code.SaleLimitReached, `The flash sale of ${productName} allows ${sale.perUserLimit} unit(s) per customer at the sale price; you cannot buy ${quantity} more.`);
   }
-  if (await claimQuota(sale, quantity, now)) return 'sale_price';
-  await releaseBuyerUnits(sale.id, userId, quantity);
+  if (await claimQuota(sale, quantity, now, checkoutId)) return 'sale_price';
+  await releaseBuyerUnits(sale.id, userId, quantity, checkoutId);
   return 'list_price';
 }
 
-/** Gives back units claimed at the sale price (an undone checkout, a cancelled order). */
-export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity: number): Promise<void> {
-  const row = await updateWhere('FlashSale', { objectId: sale.id }, { soldCount: { __op: 'Increment', amount: -quantity } });
+/**
+ * Gives back units claimed at the sale price. With `checkoutId` (an undone or recovered checkout)
+ * only units that checkout still holds come back, so it happens at most once; without it (a
+ * cancelled order, whose status move already made it once) they come back unconditionally.
+ */
+export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity: number, checkoutId?: string): Promise<void> {
+  const where: Record<string, unknown> = { objectId: sale.id };
+  const update: Record<string, unknown> = { soldCount: { __op: 'Increment', amount: -quantity } };
+  if (checkoutId) {
+    where.holds = holding(checkoutId, quantity);
+    update.holds = removeHold(checkoutId, quantity);
+  }
+  const row = await updateWhere('FlashSale', where, update);
   if (row) publishSale(sale, row, -quantity);
-  await releaseBuyerUnits(sale.id, userId, quantity);
+  // With a checkout, the user's units come back only if that checkout still holds them: at most once.
+  await releaseBuyerUnits(sale.id, userId, quantity, checkoutId);
+}
+
+/** Drops a completed checkout's hold on the sale: its units now belong to its orders. */
+export async function releaseSaleHold(saleId: string, checkoutId: string, quantity: number): Promise<void> {
+  await updateWhere('FlashSale', { objectId: saleId, holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
 }

@@ -4,6 +4,7 @@
  * published to Live Query subscribers of the Inventory row.
  */
 import { catalogueACL } from '../edge/access';
+import { addHold, holding, removeHold } from '../edge/holds';
 import { Code, fail, isParseError } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
 import { findRows, type Row, updateWhere } from '../edge/server-internals';
@@ -49,25 +50,12 @@ export async function addStock(productId: string, quantity: number): Promise<num
 }
 
 /**
- * A hold names the checkout that took units ("<checkoutId>:<quantity>"). It is written in the same
- * atomic update as the take, so after a crash the recovery sweep knows exactly which takes landed.
- */
-export function holdOf(checkoutId: string, quantity: number): string {
-  return `${checkoutId}:${quantity}`;
-}
-
-export function parseHold(hold: string): { checkoutId: string; quantity: number } {
-  const [checkoutId, quantity] = hold.split(':');
-  return { checkoutId, quantity: Number(quantity) };
-}
-
-/**
  * Takes `quantity` units or refuses with 4001; stock never goes below zero. With `checkoutId`, the
  * take is recorded as a hold on the row until the checkout completes. Returns the new stock.
  */
 export async function takeStock(productId: string, quantity: number, productName = 'this product', checkoutId?: string): Promise<number> {
   const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity } };
-  if (checkoutId) update.holds = { __op: 'Add', objects: [holdOf(checkoutId, quantity)] };
+  if (checkoutId) update.holds = addHold(checkoutId, quantity);
   const row = await updateWhere(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
   if (!row) {
     const left = await stockOf(productId);
@@ -94,11 +82,10 @@ export async function returnStock(productId: string, quantity: number): Promise<
  * once however often it is called (an undo, the recovery sweep). Returns whether it did.
  */
 export async function returnHeldStock(productId: string, checkoutId: string, quantity: number): Promise<boolean> {
-  const hold = holdOf(checkoutId, quantity);
   const row = await updateWhere(
     INVENTORY,
-    { product: productPointer(productId), holds: { $all: [hold] } },
-    { stock: { __op: 'Increment', amount: quantity }, holds: { __op: 'Remove', objects: [hold] } },
+    { product: productPointer(productId), holds: holding(checkoutId, quantity) },
+    { stock: { __op: 'Increment', amount: quantity }, holds: removeHold(checkoutId, quantity) },
   );
   if (row) await publishStock(productId, row, quantity, 0);
   return row !== null;
@@ -106,8 +93,7 @@ export async function returnHeldStock(productId: string, checkoutId: string, qua
 
 /** Drops a completed checkout's hold: its units now belong to its orders. */
 export async function releaseHold(productId: string, checkoutId: string, quantity: number): Promise<void> {
-  const hold = holdOf(checkoutId, quantity);
-  await updateWhere(INVENTORY, { product: productPointer(productId), holds: { $all: [hold] } }, { holds: { __op: 'Remove', objects: [hold] } });
+  await updateWhere(INVENTORY, { product: productPointer(productId), holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
 }
 
 /** The current stock of a product (0 when it has no row). For messages and reads, never for decisions. */

@@ -40,17 +40,18 @@ async function refund(order: Row): Promise<void> {
 
 /**
  * Cancels the order (as loaded) or refuses with 4030, then gives back what it took. The recovery
- * sweep passes `stockHeld` for orders whose checkout never completed: their units come back
- * through the checkout's stock holds instead.
+ * sweep passes `held` for orders whose checkout never completed: what they took comes back through
+ * the checkout's holds instead (stock, sale units, the code's use), each once.
  */
-export async function cancelOrder(order: Row, { stockHeld = false } = {}): Promise<Row> {
+export async function cancelOrder(order: Row, { held = false } = {}): Promise<Row> {
   const cancelled = await moveOrderStatus(order, 'cancelled');
-  if (!stockHeld) await returnStock(order.product.objectId, order.quantity);
+  if (order.status === 'paid') await refund(order);
+  if (held) return cancelled;
+  await returnStock(order.product.objectId, order.quantity);
   if (order.flashSale) {
     const [sale] = await findRows('FlashSale', { objectId: order.flashSale.objectId }, { limit: 1 });
     if (sale) await releaseSaleUnits(toSaleTerms(sale), order.user.objectId, order.quantity);
   }
-  if (order.status === 'paid') await refund(order);
   if (order.code) await releaseCodeIfCheckoutCancelled(order);
   return cancelled;
 }

@@ -16,12 +16,15 @@ afterAll(() => server?.stop());
 
 test('SIGKILL with 200 checkouts in flight, then restart: nothing lost, nothing sold twice, every paid order charged once', async () => {
   const productIds = [await server.product({ price: 10, stock: STOCK }), await server.product({ price: 3, stock: STOCK })];
+  const saleId = await server.sale(productIds[0], { discount: 20, startTime: new Date(Date.now() - 60_000), endTime: new Date(Date.now() + 3_600_000), quantityLimit: 500, perUserLimit: 100 });
+  const code = `CRASH-${randomUUID().slice(0, 6)}`.toUpperCase();
+  const couponId = (await server.ok('POST', '/classes/Coupon', { code, discount: 1, usageLimit: 1000, perUserLimit: 100 }, { session: await server.admin() })).objectId;
   const buyers: Session[] = await server.users(100, 'crash');
   const inFlight = Array.from({ length: 200 }, (_, i) =>
     server
       .run(
         'checkout',
-        { idempotencyKey: `crash-${randomUUID()}`, items: [{ productId: productIds[0], quantity: 1 + (i % 2) }, { productId: productIds[1], quantity: 1 }] },
+        { idempotencyKey: `crash-${randomUUID()}`, items: [{ productId: productIds[0], quantity: 1 + (i % 2) }, { productId: productIds[1], quantity: 1 }], code },
         { session: buyers[i % 100] },
       )
       .then(() => 'done', () => 'lost'),
@@ -59,6 +62,21 @@ test('SIGKILL with 200 checkouts in flight, then restart: nothing lost, nothing 
   const byCheckout = new Map<string, number>();
   for (const o of orders.filter((o) => o.status !== 'cancelled')) byCheckout.set(o.checkoutId, (byCheckout.get(o.checkoutId) ?? 0) + 1);
   expect([...byCheckout.values()].every((n) => n === 2)).toBe(true);
+
+  // the sale's quota and the code's uses match the orders that stand, overall and per user
+  const open = orders.filter((o) => o.status !== 'cancelled');
+  const saleUnits = open.filter((o) => o.flashSale?.objectId === saleId).reduce((n, o) => n + o.quantity, 0);
+  expect((await server.ok('GET', `/classes/FlashSale/${saleId}`, undefined, { master: true })).soldCount).toBe(saleUnits);
+  const buyerUnits = new Map<string, number>();
+  for (const o of open.filter((o) => o.flashSale)) buyerUnits.set(o.user.objectId, (buyerUnits.get(o.user.objectId) ?? 0) + o.quantity);
+  for (const row of await server.find('SaleBuyer', { sale: { __type: 'Pointer', className: 'FlashSale', objectId: saleId } })) {
+    expect(row.units).toBe(buyerUnits.get(row.user.objectId) ?? 0);
+  }
+  const checkoutsWithCode = new Set(open.filter((o) => o.code === code).map((o) => o.checkoutId));
+  expect((await server.ok('GET', `/classes/Coupon/${couponId}`, undefined, { master: true })).usedCount).toBe(checkoutsWithCode.size);
+  const usesByUser = new Map<string, Set<string>>();
+  for (const o of open.filter((o) => o.code === code)) usesByUser.set(o.user.objectId, (usesByUser.get(o.user.objectId) ?? new Set()).add(o.checkoutId));
+  for (const row of await server.find('CodeRedemption', { code })) expect(row.uses).toBe(usesByUser.get(row.user.objectId)?.size ?? 0);
 
   // the restarted server sells again
   const after = await server.run('checkout', { idempotencyKey: `after-${randomUUID()}`, items: [{ productId: productIds[1], quantity: 1 }] }, { session: buyers[0] });

@@ -9,7 +9,7 @@ export const claimSaleUnitsStep: Step<CheckoutCtx> = {
   async run(ctx) {
     for (const line of ctx.lines) {
       if (!line.sale) continue;
-      const claim = await claimSaleUnits(line.sale, ctx.userId, line.quantity, ctx.now, line.product.name);
+      const claim = await claimSaleUnits(line.sale, ctx.userId, line.quantity, ctx.now, line.product.name, ctx.checkoutId);
       if (claim === 'sale_price') {
         line.saleClaimed = true;
         line.unitCents = salePriceCents(line.sale, line.product.listCents);
@@ -19,6 +19,6 @@ export const claimSaleUnitsStep: Step<CheckoutCtx> = {
     }
   },
   async undo(ctx) {
-    for (const line of ctx.claimed) await releaseSaleUnits(line.sale!, ctx.userId, line.quantity);
+    for (const line of ctx.claimed) await releaseSaleUnits(line.sale!, ctx.userId, line.quantity, ctx.checkoutId);
   },
 };

@@ -7,10 +7,10 @@ export const redeemCodeStep: Step<CheckoutCtx> = {
   name: 'redeem code',
   async run(ctx) {
     if (!ctx.code) return;
-    await redeemCode(ctx.code, ctx.userId, ctx.now);
+    await redeemCode(ctx.code, ctx.userId, ctx.now, ctx.checkoutId);
     ctx.codeRedeemed = true;
   },
   async undo(ctx) {
-    if (ctx.code && ctx.codeRedeemed) await releaseCodeUse(ctx.code, ctx.userId);
+    if (ctx.code && ctx.codeRedeemed) await releaseCodeUse(ctx.code, ctx.userId, ctx.checkoutId);
   },
 };
