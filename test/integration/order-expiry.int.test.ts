@@ -36,6 +36,27 @@ test('a pending order that is paid in time does not expire', async () => {
   expect(await server.stockOf(productId)).toBe(2);
 });
 
+test('two server processes sweeping the same database cancel each expired order once', async () => {
+  const second = await startTestServer({ PAYMENT_MODE: 'manual', PENDING_ORDER_TTL_MINUTES: '0.05' }, server.databaseURI);
+  try {
+    const buyers = await server.users(6, 'sweep');
+    const productId = await server.product({ price: 1, stock: 20 });
+    await Promise.all(buyers.map((buyer, i) => server.run('checkout', { idempotencyKey: `sweep-key-${i}`, items: [{ productId, quantity: 2 }] }, { session: buyer })));
+    expect(await server.stockOf(productId)).toBe(8);
+    // the jobs of both processes race the timers of both
+    await Promise.all([server.job('expirePendingOrders'), second.job('expirePendingOrders')]);
+    const deadline = Date.now() + 10_000;
+    while ((await server.ordersOf(productId)).some((o) => o.status === 'pending') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await Promise.all([server.job('expirePendingOrders'), second.job('expirePendingOrders')]);
+    }
+    expect((await server.ordersOf(productId)).map((o) => o.status)).toEqual(Array(6).fill('cancelled'));
+    expect(await server.stockOf(productId)).toBe(20);
+  } finally {
+    await second.stop();
+  }
+});
+
 test('the sweep interval keeps every order within max(5 s, 10% of the TTL) of its deadline', () => {
   expect(sweepIntervalMs(3_000)).toBe(2_500);
   expect(sweepIntervalMs(15 * 60_000)).toBe(45_000);
