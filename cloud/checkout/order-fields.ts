@@ -1,5 +1,5 @@
 /** The server-set fields of an Order and its charge: one definition for checkout and POST /classes/Order. */
-import { fromCents } from '../domain/money';
+import { fromCents, toCents } from '../domain/money';
 import { ADMIN_ROLE } from '../edge/access';
 import { publishCreate } from '../edge/live';
 import { dateValue, deleteWhere, insertRow, pointerTo, type Row } from '../edge/server-internals';
@@ -49,21 +49,22 @@ export async function insertOrders(ctx: CheckoutCtx): Promise<Row[]> {
   return orders;
 }
 
+/** A Transaction for an order (as a row): its `charge` of the amount, or a `refund` of minus it. */
+export function insertTransaction(order: Row, type: 'charge' | 'refund'): Promise<Row> {
+  return insertRow('Transaction', {
+    user: order.user,
+    product: order.product,
+    order: pointerTo('Order', order.objectId),
+    amount: type === 'charge' ? order.amount : fromCents(-(toCents(order.amount) ?? 0)),
+    checkoutId: order.checkoutId,
+    type,
+    ACL: ownerACL(order.user.objectId),
+  });
+}
+
 /** One `charge` Transaction per paid order. */
 export async function insertCharges(ctx: CheckoutCtx): Promise<void> {
-  for (const order of ctx.orders.filter((o) => o.status === 'paid')) {
-    ctx.charges.push(
-      await insertRow('Transaction', {
-        user: order.user,
-        product: order.product,
-        order: pointerTo('Order', order.objectId),
-        amount: order.amount,
-        checkoutId: order.checkoutId,
-        type: 'charge',
-        ACL: ownerACL(ctx.userId),
-      }),
-    );
-  }
+  for (const order of ctx.orders.filter((o) => o.status === 'paid')) ctx.charges.push(await insertTransaction(order, 'charge'));
 }
 
 export async function deleteRows(className: string, rows: Row[]): Promise<void> {

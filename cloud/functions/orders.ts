@@ -5,8 +5,8 @@ import { Code, fail } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { defineFunction } from '../edge/report';
 import { objectId } from '../edge/schemas';
-import { findRows, insertRow, pointerTo, type Row } from '../edge/server-internals';
-import { ownerACL } from '../checkout/order-fields';
+import { findRows, type Row } from '../edge/server-internals';
+import { insertTransaction } from '../checkout/order-fields';
 import { moveOrderStatus } from '../invariants/order-status';
 import { cancelOrder } from '../orders/cancel';
 
@@ -54,16 +54,6 @@ defineFunction('updateOrderStatus', async (req) => {
   const order = await loadOrder(orderId);
   if (status === 'cancelled') return orderView(await cancelOrder(order));
   const moved = await moveOrderStatus(order, status);
-  if (order.status === 'pending' && status === 'paid') {
-    await insertRow('Transaction', {
-      user: order.user,
-      product: order.product,
-      order: pointerTo('Order', order.objectId),
-      amount: order.amount,
-      checkoutId: order.checkoutId,
-      type: 'charge',
-      ACL: ownerACL(order.user.objectId),
-    });
-  }
+  if (order.status === 'pending' && status === 'paid') await insertTransaction(order, 'charge');
   return orderView(moved);
 });

@@ -4,14 +4,13 @@
  * `refund` Transaction for a paid order. "Exactly once" comes from the status move: only the one
  * request whose conditional write moved the order gives anything back.
  */
-import { fromCents, toCents } from '../domain/money';
 import { toSaleTerms } from '../edge/records';
-import { findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+import { findRows, pointerTo, type Row, updateWhere } from '../edge/server-internals';
 import { findCode, releaseCodeUse } from '../invariants/code-uses';
 import { moveOrderStatus } from '../invariants/order-status';
 import { releaseSaleUnits } from '../invariants/sale-quota';
 import { returnStock } from '../invariants/stock';
-import { ownerACL } from '../checkout/order-fields';
+import { insertTransaction } from '../checkout/order-fields';
 
 /** The code's use comes back when the last order of the checkout is cancelled, once (a flag on the record). */
 async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
@@ -26,16 +25,7 @@ async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
 /** A refund of minus the amount, for an order that was charged (a crashed checkout may not have been). */
 async function refund(order: Row): Promise<void> {
   const charged = await findRows('Transaction', { order: pointerTo('Order', order.objectId), type: 'charge' }, { limit: 1, keys: ['objectId'] });
-  if (charged.length === 0) return;
-  await insertRow('Transaction', {
-    user: order.user,
-    product: order.product,
-    order: pointerTo('Order', order.objectId),
-    amount: fromCents(-(toCents(order.amount) ?? 0)),
-    checkoutId: order.checkoutId,
-    type: 'refund',
-    ACL: ownerACL(order.user.objectId),
-  });
+  if (charged.length > 0) await insertTransaction(order, 'refund');
 }
 
 /**
