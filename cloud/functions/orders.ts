@@ -6,7 +6,7 @@ import { parseParams } from '../edge/params';
 import { defineFunction } from '../edge/report';
 import { objectId } from '../edge/schemas';
 import { findRows, type Row } from '../edge/server-internals';
-import { insertTransaction } from '../checkout/order-fields';
+import { insertTransaction, orderJSON } from '../checkout/order-fields';
 import { moveOrderStatus } from '../invariants/order-status';
 import { cancelOrder } from '../orders/cancel';
 
@@ -21,18 +21,9 @@ async function loadOrder(orderId: string): Promise<Row> {
   return order;
 }
 
-/** The order as the functions return it. */
+/** The order as the functions return it: checkout's view of it, with its code and checkout. */
 function orderView(order: Row) {
-  return {
-    id: order.objectId,
-    productId: order.product.objectId,
-    quantity: order.quantity,
-    unitPrice: order.unitPrice,
-    amount: order.amount,
-    status: order.status,
-    code: order.code ?? null,
-    checkoutId: order.checkoutId,
-  };
+  return { ...orderJSON(order), code: order.code ?? null, checkoutId: order.checkoutId };
 }
 
 // The owner cancels while pending or paid; an admin cancels before it ships (the same statuses).
