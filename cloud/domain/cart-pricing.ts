@@ -1,7 +1,7 @@
 /** A cart priced for display: every line with its price, and problems instead of failures. Pure. */
 import type { CartLine } from './cart';
 import type { Cents } from './money';
-import { exceedsPerUserLimit, priceLine, sumCents } from './pricing';
+import { exceedsPerUserLimit, priceLine } from './pricing';
 import { currentSale, inWindow, type SaleTerms } from './sale-window';
 
 export type LineProblem = 'deleted' | 'inactive' | 'out_of_stock' | 'sale_limit_reached';
@@ -79,5 +79,5 @@ export function priceCart(lines: CartLine[], facts: CartFacts, now: Date): Price
     if (problem) problems.push({ productId, reason: problem });
     else subtotalCents += price.lineCents;
   }
-  return { lines: priced, problems, subtotalCents: sumCents([subtotalCents]) };
+  return { lines: priced, problems, subtotalCents };
 }

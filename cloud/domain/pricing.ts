@@ -31,7 +31,3 @@ export function priceLine(listCents: Cents, quantity: number, now: Date, sale: S
 export function exceedsPerUserLimit(sale: SaleTerms, alreadyBought: number, quantity: number): boolean {
   return sale.perUserLimit !== null && alreadyBought + quantity > sale.perUserLimit;
 }
-
-export function sumCents(values: Cents[]): Cents {
-  return values.reduce((total, value) => total + value, 0);
-}

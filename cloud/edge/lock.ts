@@ -38,3 +38,32 @@ export async function acquireLease(key: string, busyMessage: string): Promise<Le
 export async function releaseLease(lease: Lease): Promise<void> {
   await deleteWhere('Lock', { key: lease.key, token: lease.token });
 }
+
+const SAVE_LEASE = 'saveLease';
+
+/**
+ * For a beforeSave whose check must not interleave with another save's (an overlap, a duplicate):
+ * takes the lease on `key` and runs `check`; the lease is kept until this save's afterSave calls
+ * releaseSaveLease (or expires if the save never lands), and given back at once if `check` refuses.
+ */
+export async function checkUnderSaveLease(
+  context: Record<string, unknown>,
+  key: string,
+  busyMessage: string,
+  check: () => Promise<void>,
+): Promise<void> {
+  const lease = await acquireLease(key, busyMessage);
+  try {
+    await check();
+  } catch (error) {
+    await releaseLease(lease);
+    throw error;
+  }
+  context[SAVE_LEASE] = lease;
+}
+
+/** Gives back the lease checkUnderSaveLease kept for this save, if any. */
+export async function releaseSaveLease(context: Record<string, unknown>): Promise<void> {
+  const lease = context[SAVE_LEASE] as Lease | undefined;
+  if (lease) await releaseLease(lease);
+}

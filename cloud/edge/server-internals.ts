@@ -3,7 +3,6 @@
  * update (UPDATE ... WHERE stock >= n) and publishing such a write to Live Query subscribers.
  * Both storage adapters (Postgres and MongoDB) implement these operations.
  */
-import { Code, fail } from './errors';
 
 interface SchemaController {
   getClassLevelPermissions(className: string): unknown;
@@ -128,12 +127,6 @@ export async function updateWhere(
     if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return null;
     throw error;
   }
-}
-
-/** Refuses a lost race or a missing row with the caller's error. */
-export function requireRow(row: Row | null, code: Code, message: string): Row {
-  if (!row) fail(code, message);
-  return row;
 }
 
 /**

@@ -8,6 +8,7 @@ import { inWindow, remainingUnits, type SaleTerms } from '../domain/sale-window'
 import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { publishUpdate } from '../edge/live';
+import { toSaleTerms } from '../edge/records';
 import { dateValue as isoDate, findRows, insertRow, pointerTo as pointer, type Row, updateWhere } from '../edge/server-internals';
 
 /** Units the user bought at each of these sales' prices. One query. */
@@ -45,7 +46,7 @@ async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number
 }
 
 /** Takes units off the user's count: those a checkout holds (at most once), or, for a cancelled order, unconditionally. */
-async function releaseBuyerUnits(saleId: string, userId: string, quantity: number, checkoutId?: string): Promise<void> {
+export async function releaseBuyerUnits(saleId: string, userId: string, quantity: number, checkoutId?: string): Promise<void> {
   const where: Record<string, unknown> = { sale: pointer('FlashSale', saleId), user: pointer('_User', userId) };
   const update: Record<string, unknown> = { units: { __op: 'Increment', amount: -quantity } };
   if (checkoutId) {
@@ -55,9 +56,6 @@ async function releaseBuyerUnits(saleId: string, userId: string, quantity: numbe
   await updateWhere('SaleBuyer', where, update);
 }
 
-/** Gives back a crashed checkout's units on the user's count (the recovery sweep), at most once. */
-export const releaseHeldBuyerUnits = (saleId: string, userId: string, quantity: number, checkoutId: string) =>
-  releaseBuyerUnits(saleId, userId, quantity, checkoutId);
 
 function publishSale(sale: SaleTerms, row: Row, change: number): void {
   const soldCount = Number(row.soldCount);
@@ -88,7 +86,6 @@ async function claimQuota(sale: SaleTerms, quantity: number, now: Date, checkout
 
 export type SaleClaim = 'sale_price' | 'list_price';
 
-const toLimits = (row: Row) => ({ quantityLimit: row.quantityLimit ?? null, soldCount: row.soldCount ?? 0 });
 
 /**
  * Claims `quantity` units at the sale price for the user: the per-user count first (so a user over
@@ -101,7 +98,7 @@ export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: 
   if (!inWindow(sale, now) || (remainingUnits(sale) ?? Infinity) < quantity) return 'list_price';
   if (!(await claimBuyerUnits(sale, userId, quantity, checkoutId))) {
     const [fresh] = await findRows('FlashSale', { objectId: sale.id }, { limit: 1 });
-    if (!fresh || (remainingUnits(toLimits(fresh)) ?? Infinity) < quantity) return 'list_price';
+    if (!fresh || (remainingUnits(toSaleTerms(fresh)) ?? Infinity) < quantity) return 'list_price';
     fail(Code.SaleLimitReached, `The flash sale of ${productName} allows ${sale.perUserLimit} unit(s) per customer at the sale price; you cannot buy ${quantity} more.`);
   }
   if (await claimQuota(sale, quantity, now, checkoutId)) return 'sale_price';

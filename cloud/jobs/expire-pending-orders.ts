@@ -7,6 +7,7 @@ import { shopConfig } from '../../parse-config';
 import { Code, isParseError } from '../edge/errors';
 import { dateValue, findRows } from '../edge/server-internals';
 import { cancelOrder } from '../orders/cancel';
+import { every } from './every';
 
 const BATCH = 200;
 
@@ -37,18 +38,7 @@ export function sweepIntervalMs(ttlMs: number): number {
   return Math.min(60_000, Math.max(1_000, Math.floor(allowance / 2)));
 }
 
-let timer: NodeJS.Timeout | undefined;
-
-/** Starts the sweep timer of this process (once). */
+/** Starts this process's sweep timer. */
 export function startExpirySweep(): void {
-  if (timer) return;
-  let running = false;
-  timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    expirePendingOrders()
-      .catch((error) => console.error('The pending-order sweep failed', error))
-      .finally(() => (running = false));
-  }, sweepIntervalMs(shopConfig().pendingOrderTtlMs));
-  timer.unref();
+  every('pending-order', sweepIntervalMs(shopConfig().pendingOrderTtlMs), expirePendingOrders);
 }

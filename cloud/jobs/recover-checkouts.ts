@@ -10,9 +10,10 @@ import { holding, parseHold, removeHold } from '../edge/holds';
 import { toSaleTerms } from '../edge/records';
 import { dateValue, deleteWhere, findRows, type Row, updateWhere } from '../edge/server-internals';
 import { releaseCodeHold, releaseCodeUse, releaseRedemption } from '../invariants/code-uses';
-import { releaseHeldBuyerUnits, releaseSaleHold, releaseSaleUnits } from '../invariants/sale-quota';
+import { releaseBuyerUnits, releaseSaleHold, releaseSaleUnits } from '../invariants/sale-quota';
 import { releaseHold, returnHeldStock } from '../invariants/stock';
 import { cancelOrder } from '../orders/cancel';
+import { every } from './every';
 
 /** A checkout takes well under a second; one pending this long belongs to a process that died. */
 export const STALE_AFTER_MS = 60_000;
@@ -53,7 +54,7 @@ async function giveBack({ row, className, quantity }: Held, checkoutId: string, 
   }
   // The user's counts: their holds come back even where the crash came before the sale's or code's claim.
   if (className === 'SaleBuyer') {
-    await releaseHeldBuyerUnits(row.sale.objectId, row.user.objectId, quantity, checkoutId);
+    await releaseBuyerUnits(row.sale.objectId, row.user.objectId, quantity, checkoutId);
     return true;
   }
   if (className === 'CodeRedemption') {
@@ -112,21 +113,15 @@ export async function recoverCheckouts({ olderThanMs = STALE_AFTER_MS } = {}): P
   return report;
 }
 
-let timer: NodeJS.Timeout | undefined;
-
 /** Runs the recovery sweep soon after start (a restart after a crash) and then every half minute. */
 export function startRecoverySweep(): void {
-  if (timer) return;
-  let running = false;
-  const sweep = () => {
-    if (running) return;
-    running = true;
-    recoverCheckouts()
-      .then((report) => report.rolledBack.length > 0 && console.warn(`Recovered interrupted checkouts: ${JSON.stringify(report)}`))
-      .catch((error) => console.error('The checkout recovery sweep failed', error))
-      .finally(() => (running = false));
-  };
-  setTimeout(sweep, 1_000).unref();
-  timer = setInterval(sweep, STALE_AFTER_MS / 2);
-  timer.unref();
+  every(
+    'checkout recovery',
+    STALE_AFTER_MS / 2,
+    async () => {
+      const report = await recoverCheckouts();
+      if (report.rolledBack.length > 0) console.warn(`Recovered interrupted checkouts: ${JSON.stringify(report)}`);
+    },
+    1_000,
+  );
 }

@@ -7,12 +7,11 @@ import { checkCouponFields, checkDiscountCodeFields } from '../domain/code-rules
 import { normaliseCode } from '../domain/codes';
 import { adminOnlyACL } from '../edge/access';
 import { failField } from '../edge/errors';
-import { acquireLease, type Lease, releaseLease } from '../edge/lock';
+import { checkUnderSaveLease, releaseSaveLease } from '../edge/lock';
 import { afterSave, beforeSave } from '../edge/report';
 import { findRows } from '../edge/server-internals';
 
 const CODE_CLASSES = ['Coupon', 'DiscountCode'] as const;
-const LEASE = 'codeLease';
 const FIELDS = ['code', 'discount', 'percentage', 'minSubtotal', 'validFrom', 'validUntil', 'usageLimit', 'perUserLimit', 'active', 'products'];
 
 async function checkProductsExist(products: unknown): Promise<void> {
@@ -45,8 +44,7 @@ for (const className of CODE_CLASSES) {
 
     if (!isNew && !row.dirtyKeys().includes('code')) return;
     const code: string = row.get('code');
-    const lease = await acquireLease(`code:${code}`, `Another save of code ${code} is in progress; try again.`);
-    try {
+    await checkUnderSaveLease(req.context, `code:${code}`, `Another save of code ${code} is in progress; try again.`, async () => {
       for (const other of CODE_CLASSES) {
         const where: Record<string, unknown> = { code };
         if (other === className && row.id) where.objectId = { $ne: row.id };
@@ -54,15 +52,8 @@ for (const className of CODE_CLASSES) {
           failField('code', `${code} already exists (as a ${other}); codes are unique across coupons and discount codes`);
         }
       }
-    } catch (error) {
-      await releaseLease(lease);
-      throw error;
-    }
-    req.context[LEASE] = lease;
+    });
   });
 
-  afterSave(className, async (req) => {
-    const lease = req.context[LEASE] as Lease | undefined;
-    if (lease) await releaseLease(lease);
-  });
+  afterSave(className, (req) => releaseSaveLease(req.context));
 }

@@ -2,10 +2,8 @@ import { checkFlashSaleFields } from '../domain/flash-sale-rules';
 import { toCents } from '../domain/money';
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
-import { acquireLease, type Lease, releaseLease } from '../edge/lock';
+import { checkUnderSaveLease, releaseSaveLease } from '../edge/lock';
 import { afterSave, beforeSave } from '../edge/report';
-
-const LEASE = 'saleLease';
 
 async function loadProduct(sale: Parse.Object): Promise<Parse.Object> {
   const pointer = sale.get('product');
@@ -56,8 +54,7 @@ beforeSave('FlashSale', async (req) => {
 
   // Two admins saving sales of one product at the same moment must not both pass the overlap
   // check: the lease serialises them until afterSave (or expires if this save never lands).
-  const lease = await acquireLease(`flash-sale:${product.id}`, 'Another change to this product’s sales is being saved; try again.');
-  try {
+  await checkUnderSaveLease(req.context, `flash-sale:${product.id}`, 'Another change to this product’s sales is being saved; try again.', async () => {
     const clash = await overlappingSale(sale, product.id!);
     if (clash) {
       failField(
@@ -65,14 +62,7 @@ beforeSave('FlashSale', async (req) => {
         `overlaps sale ${clash.id} of this product (${clash.get('startTime').toISOString()} to ${clash.get('endTime').toISOString()}); two sales of one product never overlap`,
       );
     }
-  } catch (error) {
-    await releaseLease(lease);
-    throw error;
-  }
-  req.context[LEASE] = lease;
+  });
 });
 
-afterSave('FlashSale', async (req) => {
-  const lease = req.context[LEASE] as Lease | undefined;
-  if (lease) await releaseLease(lease);
-});
+afterSave('FlashSale', (req) => releaseSaveLease(req.context));
