@@ -3,11 +3,22 @@
  * start-up with a one-line message that names the variable.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
 export const DEFAULT_MASTER_KEY = 'dev-master-key-change-me';
-export const DEFAULT_ADMIN = { username: 'admin', password: 'admin-password' } as const;
+export const DEFAULT_ADMIN = { username: 'admin', password: 'shop-owner-password' } as const;
+
+/** The password rule of every account (Parse's passwordPolicy applies it to master-key saves too). */
+export const PASSWORD_MIN_LENGTH = 8;
+
+/** Why `password` breaks the password rule for `username`, or null. */
+export function passwordProblem(password: string, username: string): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (password.includes(username)) return 'must not contain the username';
+  return null;
+}
 
 /** The folder with package.json and schema/, also when this file runs compiled from build/. */
 export const PROJECT_ROOT = (() => {
@@ -27,6 +38,14 @@ const perMinute = z.coerce
   .int('must be a whole number')
   .min(1, 'must be at least 1');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const ipList = z
+  .string()
+  .transform((list) => list.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''))
+  .refine((ips) => ips.length > 0, 'must list at least one IP address')
+  .refine(
+    (ips) => ips.every((ip) => /^[^/]+(\/\d{1,3})?$/.test(ip) && isIP(ip.split('/')[0]) !== 0),
+    'must be IP addresses or CIDR ranges separated by commas, like 127.0.0.1,::1 or 10.0.0.0/8',
+  );
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 const EnvSchema = z.object({
@@ -70,6 +89,18 @@ const EnvSchema = z.object({
   RATE_LIMIT_APPLY_CODE_PER_MINUTE: perMinute.default(10),
   TRUST_PROXY: flag.default(false),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'verbose', 'debug', 'silly']).default('warn'),
+  LOGIN_LOCKOUT_ATTEMPTS: z.coerce
+    .number({ message: 'must be a number of failed logins' })
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 999')
+    .max(999, 'must be from 1 to 999')
+    .default(5),
+  LOGIN_LOCKOUT_MINUTES: z.coerce
+    .number({ message: 'must be a number of minutes' })
+    .positive('must be a positive number of minutes')
+    .max(99_999, 'must be less than 100000 minutes')
+    .default(5),
+  MASTER_KEY_IPS: ipList.default(['127.0.0.1', '::1']),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -96,6 +127,10 @@ export interface ShopConfig {
   rateLimits: { authPerMinute: number; checkoutPerMinute: number; applyCodePerMinute: number };
   trustProxy: boolean;
   logLevel: string;
+  /** Failed logins that lock an account, and for how long. */
+  loginLockout: { attempts: number; minutes: number };
+  /** Where the master key is accepted from (IP addresses and CIDR ranges). */
+  masterKeyIps: string[];
 }
 
 /** A setting that cannot be used; `variable` is the environment variable to fix. */
@@ -142,6 +177,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.ADMIN_PASSWORD === DEFAULT_ADMIN.password) {
     throw new ConfigError('ADMIN_PASSWORD', 'the development default must not be used in production');
   }
+  const adminPasswordProblem = e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? passwordProblem(e.ADMIN_PASSWORD, e.ADMIN_USERNAME) : null;
+  if (adminPasswordProblem) throw new ConfigError('ADMIN_PASSWORD', `${adminPasswordProblem} (the password rule of every account)`);
 
   const admin =
     e.ADMIN_USERNAME && e.ADMIN_PASSWORD
@@ -172,6 +209,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    loginLockout: { attempts: e.LOGIN_LOCKOUT_ATTEMPTS, minutes: e.LOGIN_LOCKOUT_MINUTES },
+    masterKeyIps: e.MASTER_KEY_IPS,
   };
 }
 

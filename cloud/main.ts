@@ -5,7 +5,7 @@ import './triggers/inventory';
 import './triggers/flash-sale';
 import './triggers/order';
 import './triggers/codes';
-import './triggers/private-reads';
+import './triggers/find-limits';
 import './triggers/user';
 import './functions/time';
 import './functions/admin';

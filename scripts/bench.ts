@@ -259,7 +259,7 @@ async function main() {
   const { child, dataDir } = await startServer();
   const port = Number(new URL(apiURL).port);
   try {
-    const login = await must('POST', '/login', { username: 'admin', password: 'admin-password' });
+    const login = await must('POST', '/login', { username: 'admin', password: 'shop-owner-password' });
     const baseline = await baselineCreates();
     const s = await storm(login.sessionToken);
     const r = await reads(login.sessionToken);

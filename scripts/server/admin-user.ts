@@ -3,7 +3,7 @@ import { addToAdminRole, ensureAdminRole } from '../../cloud/setup/admin-role';
 
 /**
  * The admin role always exists; ADMIN_USERNAME/ADMIN_PASSWORD name a user that is made a member
- * (development default admin / admin-password; required in production).
+ * (development default admin / shop-owner-password; required in production).
  * An existing user keeps its password unless it no longer matches ADMIN_PASSWORD (so restarts do
  * not log the admin out, and changing the variable takes effect).
  */

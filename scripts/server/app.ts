@@ -8,10 +8,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import ParseServer, { ParseGraphQLServer } from 'parse-server';
-import { PROJECT_ROOT, type ShopConfig } from '../../parse-config';
+import { PASSWORD_MIN_LENGTH, PROJECT_ROOT, type ShopConfig } from '../../parse-config';
 import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
+import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 import { ShopLoggerAdapter } from './logger';
 import { seedDemoCatalogue } from '../seed-demo';
@@ -108,6 +109,22 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
     },
     allowClientClassCreation: false,
     enforcePrivateUsers: true,
+    // A find asking for more is served this many rows; `skip` is capped in cloud/triggers/find-limits.ts.
+    maxLimit: 1000,
+    maxUploadSize: BODY_LIMIT,
+    accountLockout: {
+      threshold: config.loginLockout.attempts,
+      duration: config.loginLockout.minutes,
+      unlockOnPasswordReset: true,
+    },
+    // Applies to master-key saves too (the admin account at start): parse-config.ts checks ADMIN_PASSWORD first.
+    passwordPolicy: {
+      validatorCallback: (password: unknown) => typeof password === 'string' && password.length >= PASSWORD_MIN_LENGTH,
+      validationError: `password: must be at least ${PASSWORD_MIN_LENGTH} characters and must not contain the username`,
+      doNotAllowUsername: true,
+      resetPasswordSuccessOnInvalidEmail: true,
+    },
+    security: { enableCheck: true, enableCheckLog: false },
     liveQuery: { classNames: LIVE_QUERY_CLASSES, redisURL: config.redisURL },
     rateLimit: rateLimits(config),
     idempotencyOptions: { paths: ['functions/checkout', 'classes/Order'], ttl: 300 },
@@ -117,11 +134,13 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
     loggerAdapter: ShopLoggerAdapter,
     logsFolder: null,
     verifyServerUrl: false,
-    masterKeyIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+    // Cloud code's own master-key calls run in process (directAccess), so no address applies to them.
+    masterKeyIps: config.masterKeyIps,
     // Parse Server 9 announces new defaults for these; we choose now, so upgrades change nothing.
     readOnlyMasterKeyIps: ['127.0.0.1', '::1'],
     allowAggregationForReadOnlyMasterKey: false,
-    fileUpload: { allowedFileUrlDomains: [] },
+    // The shop stores no files (images are URLs): uploads need the master key.
+    fileUpload: { enableForPublic: false, enableForAnonymousUser: false, enableForAuthenticatedUser: false, allowedFileUrlDomains: [] },
     pages: { encodePageParamHeaders: true },
     installation: { duplicateDeviceTokenActionEnforceAuth: true },
     protectedFieldsOwnerExempt: true, // a user sees its own email
@@ -147,9 +166,14 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
 
   try {
     await parseServer.start();
+    // Parse's security check reads the database password from the storage adapter's `_uri`, which only
+    // the MongoDB adapter keeps: on PostgreSQL its "Secure database password" check failed whatever the password.
+    const ParseConfig = require('parse-server/lib/Config') as { get(appId: string): { database: { adapter: { _uri?: string } } } };
+    ParseConfig.get(config.appId).database.adapter._uri ??= databaseURI;
     await ensureUniqueIndexes();
-    app.use(config.mountPath, ...bodyGuard(), parseServer.app);
+    app.use(config.mountPath, declaredLengthLimit(), ...bodyGuard(), parseServer.app);
     const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql' });
+    app.use('/graphql', declaredLengthLimit(), graphQLBody());
     graphQL.applyGraphQL(app);
     const liveQuery = await ParseServer.createLiveQueryServer(httpServer, {
       appId: config.appId,

@@ -4,6 +4,7 @@
  * every bad input gets a Parse error a person can act on.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { BODY_LIMIT, isTooLarge, refuseTooLarge } from './body-limit';
 
 const INVALID_JSON = 107;
 const INVALID_INPUT = 142;
@@ -111,7 +112,7 @@ function queryValues(req: Request): unknown[] {
  * Express middleware for the Parse mount: parses the body the way Parse Server does (any content
  * type, since the JS SDK sends text/plain) and refuses malformed ones with 400 and a Parse error.
  */
-export function bodyGuard(limit = '20mb') {
+export function bodyGuard(limit = BODY_LIMIT) {
   const parseJson = express.json({ type: (req) => !(req as Request).is('application/x-www-form-urlencoded'), limit });
   const parseForm = express.urlencoded({ extended: false, limit });
   return [
@@ -119,8 +120,10 @@ export function bodyGuard(limit = '20mb') {
       // File uploads (raw bytes) and multipart forms go to Parse untouched.
       if (req.path.startsWith('/files/') || req.is('multipart/*')) return next();
       parseForm(req, res, (formError?: unknown) => {
+        if (isTooLarge(formError)) return refuseTooLarge(res);
         if (formError) return refuse(res, INVALID_JSON, 'The request body could not be read.');
         parseJson(req, res, (error?: unknown) => {
+          if (isTooLarge(error)) return refuseTooLarge(res);
           if (error) return refuse(res, INVALID_JSON, 'The request body is not valid JSON.');
           next();
         });

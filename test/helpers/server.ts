@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { DEFAULT_ADMIN } from '../../parse-config';
 import { type SpawnedServer, spawnServer } from '../../scripts/server/spawn';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const APP_ID = 'shop-test';
 export const MASTER_KEY = 'test-master-key-0123456789abcdef0123';
-export const ADMIN = { username: 'admin', password: 'admin-password' };
+export const ADMIN = { username: DEFAULT_ADMIN.username, password: DEFAULT_ADMIN.password };
 
 export interface Session {
   userId: string;

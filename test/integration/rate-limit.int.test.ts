@@ -16,7 +16,7 @@ test(`login from one IP answers 429 after ${BURST} attempts in a minute`, async 
   }
   expect(statuses.slice(0, BURST).every((s) => s === 404)).toBe(true);
   expect(statuses.slice(BURST)).toEqual([429, 429]);
-  const limited = await server.request('POST', '/login', { username: 'admin', password: 'admin-password' });
+  const limited = await server.request('POST', '/login', { username: 'admin', password: 'shop-owner-password' });
   expect(limited.status).toBe(429);
   expect(limited.body.error).toContain('Too many login attempts');
 });

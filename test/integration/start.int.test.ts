@@ -55,7 +55,7 @@ describe('npm start on the embedded database', () => {
     expect(output).toContain(`REST API:    http://127.0.0.1:${running.port}/parse`);
     expect(output).toContain(`GraphQL:     http://127.0.0.1:${running.port}/graphql`);
     expect(output).toContain(`Live Query:  ws://127.0.0.1:${running.port}/parse`);
-    expect(output).toContain('Admin login: username "admin", password "admin-password"');
+    expect(output).toContain('Admin login: username "admin", password "shop-owner-password"');
     expect(output).toContain('Demo catalogue loaded');
 
     expect(await countOf(running.port, 'Product')).toBe(10);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, DEFAULT_MASTER_KEY, loadConfig } from '../../parse-config';
+import { ConfigError, DEFAULT_ADMIN, DEFAULT_MASTER_KEY, loadConfig } from '../../parse-config';
 
 function problem(env: Record<string, string>): ConfigError {
   try {
@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       currency: 'USD',
       loadDemoData: true,
       admin: { username: 'admin', isDefault: true },
+      loginLockout: { attempts: 5, minutes: 5 },
+      masterKeyIps: ['127.0.0.1', '::1'],
     });
     expect(config.dataDir.endsWith('.data')).toBe(true);
   });
@@ -61,6 +63,18 @@ describe('loadConfig', () => {
     });
   });
 
+  test('reads the login lockout and the master key addresses', () => {
+    expect(loadConfig({ LOGIN_LOCKOUT_ATTEMPTS: '3', LOGIN_LOCKOUT_MINUTES: '0.05', MASTER_KEY_IPS: ' 10.0.0.0/8, ::1 ,192.168.1.7' })).toMatchObject({
+      loginLockout: { attempts: 3, minutes: 0.05 },
+      masterKeyIps: ['10.0.0.0/8', '::1', '192.168.1.7'],
+    });
+  });
+
+  test('the development admin password passes the password rule', () => {
+    expect(DEFAULT_ADMIN.password.length).toBeGreaterThanOrEqual(8);
+    expect(DEFAULT_ADMIN.password).not.toContain(DEFAULT_ADMIN.username);
+  });
+
   test('empty strings count as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URI: '' })).toMatchObject({ port: 1337, databaseURI: undefined });
   });
@@ -84,6 +98,17 @@ describe('loadConfig', () => {
     [{ ADMIN_PASSWORD: 'long-enough' }, 'ADMIN_USERNAME'],
     [{ RATE_LIMIT_AUTH_PER_MINUTE: '0' }, 'RATE_LIMIT_AUTH_PER_MINUTE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ LOGIN_LOCKOUT_ATTEMPTS: '0' }, 'LOGIN_LOCKOUT_ATTEMPTS'],
+    [{ LOGIN_LOCKOUT_ATTEMPTS: '2.5' }, 'LOGIN_LOCKOUT_ATTEMPTS'],
+    [{ LOGIN_LOCKOUT_ATTEMPTS: 'many' }, 'LOGIN_LOCKOUT_ATTEMPTS'],
+    [{ LOGIN_LOCKOUT_MINUTES: '0' }, 'LOGIN_LOCKOUT_MINUTES'],
+    [{ LOGIN_LOCKOUT_MINUTES: '-5' }, 'LOGIN_LOCKOUT_MINUTES'],
+    [{ LOGIN_LOCKOUT_MINUTES: 'soon' }, 'LOGIN_LOCKOUT_MINUTES'],
+    [{ MASTER_KEY_IPS: 'localhost' }, 'MASTER_KEY_IPS'],
+    [{ MASTER_KEY_IPS: '10.0.0.0/8,300.1.1.1' }, 'MASTER_KEY_IPS'],
+    [{ MASTER_KEY_IPS: '10.0.0.1/x' }, 'MASTER_KEY_IPS'],
+    [{ MASTER_KEY_IPS: ' , ' }, 'MASTER_KEY_IPS'],
+    [{ ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'i-am-the-boss' }, 'ADMIN_PASSWORD'],
   ])('%j stops start-up naming %s', (env, variable) => {
     const error = problem(env);
     expect(error.variable).toBe(variable);
@@ -91,6 +116,12 @@ describe('loadConfig', () => {
   });
 
   describe('production', () => {
+    test('refuses an admin password that breaks the password rule, naming ADMIN_PASSWORD', () => {
+      const error = problem({ NODE_ENV: 'production', MASTER_KEY: 'x'.repeat(32), ADMIN_USERNAME: 'owner', ADMIN_PASSWORD: 'shop-owner-2026' });
+      expect(error.variable).toBe('ADMIN_PASSWORD');
+      expect(error.message).toContain('must not contain the username');
+    });
+
     const strongKey = 'x'.repeat(32);
 
     test('refuses the default master key', () => {
@@ -114,7 +145,7 @@ describe('loadConfig', () => {
 
     test('refuses half an admin account or the development admin password', () => {
       expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey, ADMIN_USERNAME: 'boss' }).variable).toBe('ADMIN_PASSWORD');
-      expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'admin-password' }).variable).toBe(
+      expect(problem({ NODE_ENV: 'production', MASTER_KEY: strongKey, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: DEFAULT_ADMIN.password }).variable).toBe(
         'ADMIN_PASSWORD',
       );
       expect(loadConfig({ NODE_ENV: 'production', MASTER_KEY: strongKey, ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'a-real-secret' }).admin).toMatchObject({
