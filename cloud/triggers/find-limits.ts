@@ -7,7 +7,7 @@ import { SCHEMA_CLASSES } from '../setup/schema-classes';
 export const MAX_SKIP = 10_000;
 
 /** A user's own rows: anonymous reads get 119 (log in) rather than Parse's 101 for an unauthenticated CLP. */
-const OWN_ROWS: ReadonlySet<string> = new Set(['Order', 'Transaction', 'Cart']);
+const OWN_ROWS: ReadonlySet<string> = new Set(['_User', 'Order', 'Transaction', 'Cart']);
 
 // Parse keeps one beforeFind per class, so every rule about reading a class lives in this one trigger.
 // It runs for REST, batch, GraphQL and SDK queries alike, on any Parse Server this cloud code runs on.
