@@ -72,6 +72,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  WORKERS: z.coerce
+    .number({ message: 'must be a number of server processes' })
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 64')
+    .max(64, 'must be from 1 to 64')
+    .default(1),
   ADMIN_USERNAME: nonEmpty.optional(),
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   PAYMENT_MODE: z.enum(['auto', 'manual']).default('auto'),
@@ -88,6 +94,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_CHECKOUT_PER_MINUTE: perMinute.default(30),
   RATE_LIMIT_APPLY_CODE_PER_MINUTE: perMinute.default(10),
   TRUST_PROXY: flag.default(false),
+  TEST_FAIL_UNDO: nonEmpty.optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'verbose', 'debug', 'silly']).default('warn'),
   LOGIN_LOCKOUT_ATTEMPTS: z.coerce
     .number({ message: 'must be a number of failed logins' })
@@ -119,6 +126,8 @@ export interface ShopConfig {
   databaseURI: string | undefined;
   dataDir: string;
   redisURL: string | undefined;
+  /** Server processes the supervisor keeps running on the one port (more than 1 needs Redis). */
+  workers: number;
   admin: { username: string; password: string; isDefault: boolean };
   paymentMode: 'auto' | 'manual';
   pendingOrderTtlMs: number;
@@ -131,6 +140,8 @@ export interface ShopConfig {
   loginLockout: { attempts: number; minutes: number };
   /** Where the master key is accepted from (IP addresses and CIDR ranges). */
   masterKeyIps: string[];
+  /** Test servers only: the checkout step whose undo fails, to prove that recovery settles such a checkout. */
+  testFailUndo: string | undefined;
 }
 
 /** A setting that cannot be used; `variable` is the environment variable to fix. */
@@ -180,6 +191,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const adminPasswordProblem = e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? passwordProblem(e.ADMIN_PASSWORD, e.ADMIN_USERNAME) : null;
   if (adminPasswordProblem) throw new ConfigError('ADMIN_PASSWORD', `${adminPasswordProblem} (the password rule of every account)`);
 
+  if (e.TEST_FAIL_UNDO && e.NODE_ENV !== 'test') {
+    throw new ConfigError('TEST_FAIL_UNDO', 'is a fault for tests and needs NODE_ENV=test');
+  }
+  if (e.WORKERS > 1 && !e.REDIS_URL) {
+    throw new ConfigError('WORKERS', `${e.WORKERS} processes need REDIS_URL, so that Live Query events and rate-limit counts reach every process; set REDIS_URL or WORKERS=1`);
+  }
+
   const admin =
     e.ADMIN_USERNAME && e.ADMIN_PASSWORD
       ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD, isDefault: false }
@@ -197,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseURI: e.DATABASE_URI,
     dataDir: path.resolve(e.DATA_DIR),
     redisURL: e.REDIS_URL,
+    workers: e.WORKERS,
     admin,
     paymentMode: e.PAYMENT_MODE,
     pendingOrderTtlMs: Math.round(e.PENDING_ORDER_TTL_MINUTES * 60_000),
@@ -211,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     loginLockout: { attempts: e.LOGIN_LOCKOUT_ATTEMPTS, minutes: e.LOGIN_LOCKOUT_MINUTES },
     masterKeyIps: e.MASTER_KEY_IPS,
+    testFailUndo: e.TEST_FAIL_UNDO,
   };
 }
 

@@ -2,6 +2,7 @@ import type { CodeTerms } from '../domain/codes';
 import type { Cents } from '../domain/money';
 import type { SaleTerms } from '../domain/sale-window';
 import type { ProductFacts } from '../edge/records';
+import type { HeldEvents } from '../edge/live';
 import type { Row } from '../edge/server-internals';
 
 export interface CheckoutLine {
@@ -37,6 +38,8 @@ export interface CheckoutCtx {
   taken: CheckoutLine[];
   orders: Row[];
   charges: Row[];
+  /** Live Query events of the checkout's writes, sent once it has completed. */
+  events: HeldEvents;
 }
 
 export function subtotalCents(ctx: Pick<CheckoutCtx, 'lines'>): Cents {

@@ -9,7 +9,17 @@ import { liveSale } from '../domain/cart-pricing';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
 import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
-import { claimCheckoutKey, completeCheckout, earlierCheckout, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { normaliseCode } from '../domain/codes';
+import { holdingEvents, releaseEvents } from '../edge/live';
+import {
+  type CheckoutTouches,
+  claimCheckoutKey,
+  completeCheckout,
+  earlierCheckout,
+  finishedHere,
+  handOffCheckout,
+  releaseCheckoutKey,
+} from '../invariants/checkout-keys';
 import { releaseCodeHold } from '../invariants/code-uses';
 import { releaseSaleHold } from '../invariants/sale-quota';
 import { releaseHold } from '../invariants/stock';
@@ -24,8 +34,18 @@ import { createOrdersStep } from './steps/create-orders';
 import { recordChargesStep } from './steps/record-charges';
 import { takeStockStep } from './steps/take-stock';
 
+/** A test server can make one step's undo fail (TEST_FAIL_UNDO), to prove recovery settles such a checkout. */
+function withFailingUndo(steps: Step<CheckoutCtx>[]): Step<CheckoutCtx>[] {
+  const failing = shopConfig().testFailUndo;
+  return steps.map((step) =>
+    step.name === failing
+      ? { ...step, undo: async () => { throw new Error(`the undo of "${step.name}" fails on purpose (TEST_FAIL_UNDO)`); } }
+      : step,
+  );
+}
+
 /** The order of events once the checkout key is claimed. */
-export const checkoutSteps: Step<CheckoutCtx>[] = [
+export const checkoutSteps: Step<CheckoutCtx>[] = withFailingUndo([
   claimSaleUnitsStep, // 4002; sale or list price per line; undo returns units
   priceCodeStep, // 4010, 4011, 4013: the code on top of the sale prices
   checkExpectedTotalStep, // 4003 before stock is touched
@@ -33,7 +53,40 @@ export const checkoutSteps: Step<CheckoutCtx>[] = [
   redeemCodeStep, // 4012; undo gives the use back
   createOrdersStep, // undo removes them
   recordChargesStep, // auto payment mode: one charge per paid order
-];
+]);
+
+/** POST /classes/Order: Parse Server inserts the order itself, so its checkout runs the steps before that in its beforeSave. */
+export const stepsBeforeOrderInsert = checkoutSteps.slice(0, checkoutSteps.findIndex((step) => step.name === createOrdersStep.name));
+
+/** What the checkout may touch, written into its record before it touches anything. */
+export function touchesOf(ctx: CheckoutCtx): CheckoutTouches {
+  return {
+    lines: ctx.lines.map((line) => ({ productId: line.product.id, quantity: line.quantity, saleId: line.sale?.id ?? null })),
+    code: ctx.codeText ? normaliseCode(ctx.codeText) : null,
+  };
+}
+
+/**
+ * Runs `steps` for the checkout whose key this process holds. A refusal undoes them and releases
+ * the key, so a retry starts clean; when an undo fails, the record is handed to recovery instead.
+ * The steps' Live Query events are held until finishCheckout (dropped with a failed checkout).
+ */
+export async function runCheckoutSteps(steps: Step<CheckoutCtx>[], ctx: CheckoutCtx): Promise<void> {
+  let handedOff = false;
+  try {
+    await holdingEvents(ctx.events, () =>
+      runSteps(steps, ctx, async () => {
+        handedOff = true;
+        await handOffCheckout(ctx.checkoutId);
+      }),
+    );
+  } catch (error) {
+    ctx.events.pending.length = 0;
+    if (!handedOff) await releaseCheckoutKey(ctx.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
+    finishedHere(ctx.checkoutId);
+    throw error;
+  }
+}
 
 export interface CheckoutRequest {
   idempotencyKey: string;
@@ -97,6 +150,7 @@ export async function checkoutContext(
     taken: [],
     orders: [],
     charges: [],
+    events: { pending: [] },
   };
 }
 
@@ -165,29 +219,33 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
   const ctx = await checkoutContext(userId, lines, new Date(), expected, stocks, code);
 
-  const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint);
+  const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint, touchesOf(ctx));
   if (claim.kind === 'replay') return claim.result;
   ctx.checkoutId = claim.checkoutId;
-  try {
-    await runSteps(checkoutSteps, ctx);
-  } catch (error) {
-    await releaseCheckoutKey(claim.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
-    throw error;
-  }
+  await runCheckoutSteps(checkoutSteps, ctx);
   // From here the orders exist: a failure leaves the record pending for recovery, never a second set.
   const result = await finishCheckout(ctx);
   if (!request.items) await removeBoughtFromCart(user, lines);
   return result;
 }
 
-/** Stores the result every retry replays, then drops the checkout's holds: what it took now belongs to its orders. */
+/**
+ * Drops the checkout's holds (what it took now belongs to its orders), then stores the result every
+ * retry replays, then sends its Live Query events. In this order, a crash at any point leaves a
+ * pending record whose orders and charges all exist, which recovery completes.
+ */
 export async function finishCheckout(ctx: CheckoutCtx): Promise<CheckoutResult> {
   const result = checkoutResult(ctx);
-  await completeCheckout(ctx.checkoutId, result);
-  await Promise.all([
-    ...ctx.taken.map((line) => releaseHold(line.product.id, ctx.checkoutId, line.quantity)),
-    ...ctx.claimed.map((line) => releaseSaleHold(line.sale!.id, ctx.checkoutId, line.quantity)),
-    ...(ctx.code && ctx.codeRedeemed ? [releaseCodeHold(ctx.code, ctx.checkoutId)] : []),
-  ]);
+  try {
+    await Promise.all([
+      ...ctx.taken.map((line) => releaseHold(line.product.id, ctx.checkoutId, line.quantity)),
+      ...ctx.claimed.map((line) => releaseSaleHold(line.sale!.id, ctx.checkoutId, line.quantity)),
+      ...(ctx.code && ctx.codeRedeemed ? [releaseCodeHold(ctx.code, ctx.checkoutId)] : []),
+    ]);
+    await completeCheckout(ctx.checkoutId, result);
+  } finally {
+    finishedHere(ctx.checkoutId);
+  }
+  await releaseEvents(ctx.events);
   return result;
 }

@@ -1,27 +1,66 @@
 /**
  * Live Query publishing for writes made through the storage adapter: Parse Server publishes only
  * writes that go through its REST layer, so the modules that write atomically call this.
+ *
+ * A checkout's events wait until it has completed (SPEC 9: an order or a stock change that a failed
+ * checkout undoes again is never announced): inside `holdingEvents`, publishes are collected and
+ * sent by `releaseEvents`, or dropped with the checkout.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadedSchema, serverInternals } from './server-internals';
 
+type Publish = () => Promise<void>;
+
+/** The events of one checkout, in the order its writes landed. */
+export interface HeldEvents {
+  pending: Publish[];
+}
+
+const held = new AsyncLocalStorage<HeldEvents>();
+
+/** Runs `work` with every publish it makes held in `events` until releaseEvents. */
+export function holdingEvents<T>(events: HeldEvents, work: () => Promise<T>): Promise<T> {
+  return held.run(events, work);
+}
+
+/** Sends the held events, in order, and forgets them. */
+export async function releaseEvents(events: HeldEvents): Promise<void> {
+  const pending = events.pending.splice(0);
+  for (const publish of pending) await publish().catch((error) => console.error('A Live Query publish failed', error));
+}
+
+function publishOrHold(publish: Publish): Promise<void> {
+  const events = held.getStore();
+  if (events) {
+    events.pending.push(publish);
+    return Promise.resolve();
+  }
+  return publish();
+}
+
 /** Sends a `create` event for a row inserted through the storage adapter. */
-export async function publishCreate(className: string, row: Record<string, unknown> & { objectId: string }): Promise<void> {
-  const { liveQueryController } = serverInternals();
-  if (!liveQueryController?.hasLiveQuery(className)) return;
-  const perms = (await loadedSchema()).getClassLevelPermissions(className);
-  liveQueryController.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, perms);
+export function publishCreate(className: string, row: Record<string, unknown> & { objectId: string }): Promise<void> {
+  return publishOrHold(async () => {
+    const { liveQueryController } = serverInternals();
+    if (!liveQueryController?.hasLiveQuery(className)) return;
+    // With the class's CLP: without it, Parse skips CLP and protected-field checks for the event.
+    const perms = (await loadedSchema()).getClassLevelPermissions(className);
+    liveQueryController.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, perms);
+  });
 }
 
 /** Sends an `update` event for `className` with the object before and after the write. */
-export async function publishUpdate(
+export function publishUpdate(
   className: string,
   after: Record<string, unknown> & { objectId: string },
   before: Record<string, unknown>,
 ): Promise<void> {
-  const { liveQueryController } = serverInternals();
-  if (!liveQueryController?.hasLiveQuery(className)) return;
-  const perms = (await loadedSchema()).getClassLevelPermissions(className);
-  const current = Parse.Object.fromJSON({ className, ...after }, true);
-  const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
-  liveQueryController.onAfterSave(className, current, original, perms);
+  return publishOrHold(async () => {
+    const { liveQueryController } = serverInternals();
+    if (!liveQueryController?.hasLiveQuery(className)) return;
+    const perms = (await loadedSchema()).getClassLevelPermissions(className);
+    const current = Parse.Object.fromJSON({ className, ...after }, true);
+    const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
+    liveQueryController.onAfterSave(className, current, original, perms);
+  });
 }

@@ -5,7 +5,8 @@
  * request whose conditional write moved the order gives anything back.
  */
 import { toSaleTerms } from '../edge/records';
-import { findRows, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+import { findRows, pointerTo, type Row } from '../edge/server-internals';
+import { claimCodeRelease } from '../invariants/checkout-keys';
 import { findCode, releaseCodeUse } from '../invariants/code-uses';
 import { moveOrderStatus } from '../invariants/order-status';
 import { releaseSaleUnits } from '../invariants/sale-quota';
@@ -16,8 +17,7 @@ import { insertTransaction } from '../checkout/order-fields';
 async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
   const open = await findRows('Order', { checkoutId: order.checkoutId, status: { $ne: 'cancelled' } }, { limit: 1, keys: ['objectId'] });
   if (open.length > 0) return;
-  const won = await updateWhere('CheckoutRecord', { objectId: order.checkoutId, codeReleased: false }, { codeReleased: true });
-  if (!won) return;
+  if (!(await claimCodeRelease(order.checkoutId))) return;
   const terms = await findCode(order.code);
   if (terms) await releaseCodeUse(terms, order.user.objectId);
 }

@@ -1,21 +1,27 @@
 /**
  * POST /classes/Order with { product, quantity } (the flash-sale template's flow) is a one-line
- * checkout with the same rules: the server sets everything else. Parse's X-Parse-Request-Id
- * idempotency answers a repeated request before this trigger runs.
+ * checkout run by the same steps as the checkout function: the server sets everything else.
+ * Parse's X-Parse-Request-Id idempotency answers a repeated request before this trigger runs.
+ *
+ * A beforeSave runs before the order has an objectId, and the charge must point to the order, so
+ * the beforeSave runs the steps up to the order's insert (claims, stock, code) and Parse Server
+ * inserts the order; the afterSave records the charge and completes the checkout. The checkout's
+ * record stays pending until then: if the afterSave fails (Parse logs and swallows its errors) the
+ * record is handed to recovery, and if the process dies its lease lapses; either way recovery
+ * settles it.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkoutContext, finishCheckout, stocksOrFailShort } from '../checkout';
+import { checkoutContext, finishCheckout, runCheckoutSteps, stepsBeforeOrderInsert, stocksOrFailShort, touchesOf } from '../checkout';
 import type { CheckoutCtx } from '../checkout/context';
-import { insertCharges, orderFields, setFields } from '../checkout/order-fields';
-import { runSteps } from '../checkout/run-steps';
-import { claimSaleUnitsStep } from '../checkout/steps/claim-sale-units';
-import { takeStockStep } from '../checkout/steps/take-stock';
+import { orderFields, setFields } from '../checkout/order-fields';
+import { recordChargesStep } from '../checkout/steps/record-charges';
 import { requireUser } from '../edge/access';
 import { failField } from '../edge/errors';
+import { holdingEvents } from '../edge/live';
 import { parseParams } from '../edge/params';
 import { objectId, wholeNumber } from '../edge/schemas';
-import { claimCheckoutKey, releaseCheckoutKey } from '../invariants/checkout-keys';
+import { claimCheckoutKey, finishedHere, handOffCheckout } from '../invariants/checkout-keys';
 import { afterSave, beforeSave } from '../edge/report';
 
 const SERVER_FIELDS = ['user', 'unitPrice', 'amount', 'status', 'flashSale', 'code', 'checkoutId', 'expiresAt'];
@@ -38,23 +44,25 @@ beforeSave('Order', async (req) => {
   const { stocks } = await stocksOrFailShort(lines, async () => null);
   const ctx = await checkoutContext(user.id!, lines, new Date(), null, stocks);
   const key = `order:${(req.headers['x-parse-request-id'] as string | undefined) ?? randomUUID()}`;
-  const claim = await claimCheckoutKey(user.id!, key, key);
+  const claim = await claimCheckoutKey(user.id!, key, key, touchesOf(ctx));
   if (claim.kind === 'replay') failField('product', 'this request was already handled');
   ctx.checkoutId = claim.checkoutId;
-  try {
-    await runSteps([claimSaleUnitsStep, takeStockStep], ctx);
-  } catch (error) {
-    await releaseCheckoutKey(claim.checkoutId).catch((e) => console.error('Releasing a checkout key failed', e));
-    throw error;
-  }
+  await runCheckoutSteps(stepsBeforeOrderInsert, ctx);
   setFields(order, orderFields(ctx, ctx.lines[0]));
   req.context[CHECKOUT] = ctx;
+  // Parse Server inserts the order now; should that fail, recovery finds the record left behind.
+  finishedHere(ctx.checkoutId);
 });
 
 afterSave('Order', async (req) => {
   const ctx = req.context[CHECKOUT] as CheckoutCtx | undefined;
   if (!ctx || req.original) return;
   ctx.orders = [{ ...req.object.toJSON(), objectId: req.object.id! }];
-  await insertCharges(ctx);
-  await finishCheckout(ctx);
+  try {
+    await holdingEvents(ctx.events, () => recordChargesStep.run(ctx));
+    await finishCheckout(ctx);
+  } catch (error) {
+    await handOffCheckout(ctx.checkoutId).catch(() => undefined); // the lease's lapse covers this too
+    throw error;
+  }
 });

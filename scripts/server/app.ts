@@ -13,9 +13,11 @@ import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 import { ShopLoggerAdapter } from './logger';
 import { seedDemoCatalogue } from '../seed-demo';
+
+/** How long a stopping process waits for requests in flight before it closes their connections. */
+const DRAIN_MS = 10_000;
 
 export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order'];
 
@@ -25,10 +27,19 @@ export interface RunningServer {
   apiURL: string;
   graphQLURL: string;
   liveQueryURL: string;
-  databaseURI: string;
   admin: ShopConfig['admin'];
   demoLoaded: boolean;
+  /** Starts taking requests (a standby process is fully started but not yet listening). */
+  listen(): Promise<void>;
+  /** Stops taking new requests, lets those in flight finish, then closes Parse Server's connections. */
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Listen at once (the first process, which must answer the calls Parse makes to itself at start). */
+  listenNow: boolean;
+  /** Ensure the admin account and load the demo catalogue: done once, by the first process. */
+  setUp: boolean;
 }
 
 /** Every class definition in schema/, applied with Parse Server's defined schema. */
@@ -75,22 +86,26 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-/** Starts the database (embedded unless DATABASE_URI is set), Parse Server, GraphQL and Live Query. */
-export async function startShopServer(config: ShopConfig): Promise<RunningServer> {
-  let embedded: EmbeddedDatabase | undefined;
-  if (!config.databaseURI) embedded = await startEmbeddedPostgres(config.dataDir);
-  const databaseURI = config.databaseURI ?? embedded!.uri;
-
+/**
+ * Starts Parse Server, GraphQL and Live Query in this process on `databaseURI`, on the port the
+ * supervisor chose (config.port, never 0 here: every process of one server shares it).
+ */
+export async function startShopServer(config: ShopConfig, databaseURI: string, options: StartOptions): Promise<RunningServer> {
   const app = express();
   if (config.trustProxy) app.set('trust proxy', true);
   const httpServer = http.createServer(app);
-  let port: number;
-  try {
-    port = await listen(httpServer, config.port, config.host);
-  } catch (error) {
-    await embedded?.stop();
-    throw new Error(`PORT: cannot listen on ${config.host}:${config.port} (${(error as Error).message})`);
-  }
+  const port = config.port;
+  let listening = false;
+  const startListening = async () => {
+    if (listening) return;
+    try {
+      await listen(httpServer, port, config.host);
+      listening = true;
+    } catch (error) {
+      throw new Error(`PORT: cannot listen on ${config.host}:${port} (${(error as Error).message})`);
+    }
+  };
+  if (options.listenNow) await startListening();
   const localURL = `http://127.0.0.1:${port}${config.mountPath}`;
 
   const parseServer = new ParseServer({
@@ -159,9 +174,8 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
   } as never);
 
   const stopAll = async () => {
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    if (listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await parseServer.handleShutdown?.().catch(() => undefined);
-    await embedded?.stop();
   };
 
   try {
@@ -183,11 +197,22 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
     } as never, {} as never);
     const stop = async () => {
       await (liveQuery as unknown as { shutdown(): Promise<void> }).shutdown().catch(() => undefined);
-      httpServer.closeAllConnections();
-      await stopAll();
+      // Idle keep-alive sockets would hold close() open; requests in flight get DRAIN_MS to finish.
+      httpServer.closeIdleConnections();
+      const idle = setInterval(() => httpServer.closeIdleConnections(), 100);
+      const deadline = setTimeout(() => httpServer.closeAllConnections(), DRAIN_MS);
+      try {
+        await stopAll();
+      } finally {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      }
     };
-    await ensureAdminUser(config.admin);
-    const demoLoaded = config.loadDemoData ? await seedDemoCatalogue() : false;
+    let demoLoaded = false;
+    if (options.setUp) {
+      await ensureAdminUser(config.admin);
+      demoLoaded = config.loadDemoData ? await seedDemoCatalogue() : false;
+    }
 
     const publicHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
     return {
@@ -195,9 +220,9 @@ export async function startShopServer(config: ShopConfig): Promise<RunningServer
       apiURL: `http://${publicHost}:${port}${config.mountPath}`,
       graphQLURL: `http://${publicHost}:${port}/graphql`,
       liveQueryURL: `ws://${publicHost}:${port}${config.mountPath}`,
-      databaseURI,
       admin: config.admin,
       demoLoaded,
+      listen: startListening,
       stop,
     };
   } catch (error) {

@@ -82,6 +82,29 @@ export class TestServer {
     return this.spawned.port;
   }
 
+  /** Process ids of the workers taking requests now, as the supervisor's log tells. */
+  activeWorkers(): number[] {
+    const active = new Set<number>();
+    for (const line of this.spawned.output().split('\n')) {
+      const ready = /^Worker (\d+) ready \(active\)/.exec(line) ?? /^Worker (\d+) took over/.exec(line);
+      if (ready) active.add(Number(ready[1]));
+      const died = /^Worker (\d+) \(\w+\) died/.exec(line);
+      if (died) active.delete(Number(died[1]));
+    }
+    return [...active];
+  }
+
+  /** Waits until the supervisor has `count` active workers and a ready standby. */
+  async allWorkersReady(count: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const standbys = () => [...this.spawned.output().matchAll(/^Worker (\d+) ready \(standby\)/gm)].length;
+    const takeovers = () => [...this.spawned.output().matchAll(/^Worker (\d+) took over/gm)].length;
+    while (this.activeWorkers().length < count || standbys() <= takeovers()) {
+      if (Date.now() > deadline) throw new Error(`workers not ready in ${timeoutMs} ms:\n${this.spawned.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.spawned.child.exitCode !== null) return;
     this.spawned.child.kill('SIGTERM');
