@@ -16,6 +16,7 @@ export const SCHEMA_CLASSES = [
   'Inventory',
   'Lock',
   'Order',
+  'ProcessLease',
   'Product',
   'SaleBuyer',
   'Transaction',

@@ -148,6 +148,16 @@ describe('query limits', () => {
     const allowedDepth = JSON.parse((await post(graphQLURL(), JSON.stringify({ query: nested(5) }))).text);
     expect(allowedDepth.errors[0]).toMatchObject({ message: 'Permission denied', extensions: { code: 119 } });
   });
+
+  test('a GraphQL query with more than 200 fields is refused with 400', async () => {
+    const fields = (count: number) => `query { ${Array.from({ length: count }, (_, i) => `f${i}: health`).join(' ')} }`;
+    const tooMany = await post(graphQLURL(), JSON.stringify({ query: fields(201) }));
+    expect(tooMany.status).toBe(400);
+    expect(JSON.parse(tooMany.text).errors[0].message).toBe('Number of GraphQL fields (201) exceeds maximum allowed (200)');
+    const enough = await post(graphQLURL(), JSON.stringify({ query: fields(200) }));
+    expect(enough.status).toBe(200);
+    expect(JSON.parse(enough.text).data.f199).toBe(true);
+  });
 });
 
 describe('logins and passwords', () => {

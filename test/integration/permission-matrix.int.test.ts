@@ -84,6 +84,11 @@ const EXPECTED: Record<string, string> = {
   'Order.create':             '101     ok       ok      ok      ok',
   'Order.update':             '119     119      119     119     ok',
   'Order.delete':             '119     119      119     119     ok',
+  'ProcessLease.find':        '119     119      119     119     sees',
+  'ProcessLease.get':         '119     119      119     119     ok',
+  'ProcessLease.create':      '119     119      119     119     ok',
+  'ProcessLease.update':      '119     119      119     119     ok',
+  'ProcessLease.delete':      '119     119      119     119     ok',
   'Product.find':             'sees    sees     sees    sees    sees',
   'Product.get':              'ok      ok       ok      ok      ok',
   'Product.create':           '119     119      119     ok      ok',
@@ -118,7 +123,7 @@ const EXPECTED: Record<string, string> = {
 
 function expectedRow(key: string): Row | undefined {
   const cells = EXPECTED[key]?.match(/HTTP \d+|\S+/g);
-  return cells && (Object.fromEntries(ACTORS.map((actor, i) => [actor, cells[i]])) as Row);
+  return cells ? (Object.fromEntries(ACTORS.map((actor, i) => [actor, cells[i]])) as Row) : undefined;
 }
 
 const classNames = readdirSync(path.join(ROOT, 'schema'))
@@ -278,6 +283,11 @@ const CASES: Record<string, ClassCase> = {
     },
     create: () => ({ product: productRef(productId), quantity: 1 }),
     update: { quantity: 2 },
+  },
+  ProcessLease: {
+    target: async () => ({ id: (await masterOk('POST', '/classes/ProcessLease', { expiresAt: date(farDay(0)), pid: 1, host: 'matrix' })).objectId }),
+    create: () => ({ expiresAt: date(farDay(0)), pid: 2, host: 'matrix' }),
+    update: { host: 'matrix-moved' },
   },
   Product: {
     target: async () => ({ id: (await server.ok('POST', '/classes/Product', { name: `Matrix ${next()}`, price: 5 }, { session: admin })).objectId }),

@@ -4,7 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inject } from 'vitest';
-import { APP_ID, MASTER_KEY, ROOT, startTestServer, type TestServer } from '../helpers/server';
+import { subscribe } from '../helpers/live-query';
+import { APP_ID, MASTER_KEY, productRef, ROOT, startTestServer, type TestServer } from '../helpers/server';
 
 /** What an operator sets: a random 40-character master key and a database user with a real password. */
 const PRODUCTION_MASTER_KEY = `Pk-${randomBytes(30).toString('base64url')}`.slice(0, 40);
@@ -94,6 +95,49 @@ describe('production, as npm start runs it', () => {
     const answer = await server.request('POST', '/classes/Anything', { x: 1 });
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
+  });
+
+  test('no answer (REST, GraphQL, Live Query) carries the master key, password hashes, others’ session tokens or holds', async () => {
+    const owner = await server.request('POST', '/login', OWNER);
+    const adminSession = { userId: owner.body.objectId, username: OWNER.username, sessionToken: owner.body.sessionToken };
+    const [buyer, bystander] = await server.users(2, 'leak');
+    const productId = (await server.ok('POST', '/classes/Product', { name: 'Lamp', price: 12 }, { session: adminSession })).objectId;
+    const feed = await subscribe(server.port, 'Inventory', { product: productRef(productId) }, buyer.sessionToken);
+    await server.run('restock', { productId, quantity: 5 }, { session: adminSession });
+    await feed.waitFor((event) => event.op === 'update' && event.object?.stock === 5);
+
+    const answers: unknown[] = [owner.body, feed.events];
+    answers.push(await server.run('addToCart', { productId, quantity: 1 }, { session: buyer }));
+    answers.push(await server.run('checkout', { idempotencyKey: `leak-${randomBytes(4).toString('hex')}`, items: [{ productId, quantity: 1 }] }, { session: buyer }));
+    await feed.waitFor((event) => event.op === 'update' && event.object?.stock === 4);
+    feed.close();
+    for (const session of [buyer, adminSession]) {
+      answers.push((await server.request('GET', '/users/me', undefined, { session })).body);
+      for (const className of schemaClasses) answers.push((await server.request('GET', `/classes/${className}?limit=1000`, undefined, { session })).body);
+      answers.push(await server.run('catalog', {}, { session }));
+      answers.push(await server.run('flashSales', {}, { session }));
+      const graphQL = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+        method: 'POST',
+        headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Session-Token': session.sessionToken, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: 'query { viewer { sessionToken user { objectId username } } inventories { edges { node { objectId stock } } } }' }),
+      });
+      const graphQLAnswer = (await graphQL.json()) as any;
+      expect(graphQLAnswer.data.viewer.user.objectId).toBe(session.userId);
+      answers.push(graphQLAnswer);
+    }
+    const text = JSON.stringify(answers);
+    expect(text).toContain(String(productId)); // the answers are real
+    for (const secret of [PRODUCTION_MASTER_KEY, bystander.sessionToken, '_hashed_password', '$2b$', '"holds"', '_failed_login_count', 'fingerprint']) {
+      expect(text.includes(secret), `an answer contains ${secret}`).toBe(false);
+    }
+  });
+
+  test('the server serves no Parse Dashboard and no GraphQL playground (tools that hold the master key)', async () => {
+    for (const route of ['/dashboard', '/playground', '/parse/dashboard']) {
+      const response = await fetch(`http://127.0.0.1:${server.port}${route}`);
+      expect([403, 404]).toContain(response.status); // 403: Parse's mount wants an application id
+      expect(await response.text()).not.toContain(PRODUCTION_MASTER_KEY);
+    }
   });
 
   test('the admin from ADMIN_USERNAME / ADMIN_PASSWORD logs in', async () => {
