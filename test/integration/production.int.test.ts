@@ -64,7 +64,7 @@ describe('production, as npm start runs it', () => {
     expect(JSON.stringify(answer.body)).not.toContain('Secure master key');
   });
 
-  test('no class is writable by the public: only _User create (sign-up) is open, and only to the public', async () => {
+  test('no class is writable by the public: only _User create (sign-up) and Order create (refused without a login) are open', async () => {
     const answer = await server.request('GET', '/schemas', undefined, master);
     expect(answer.status).toBe(200);
     const open: string[] = [];
@@ -73,7 +73,10 @@ describe('production, as npm start runs it', () => {
         if (clp?.[operation]?.['*']) open.push(`${className}.${operation}`);
       }
     }
-    expect(open).toEqual(['_User.create']);
+    expect(open.sort()).toEqual(['Order.create', '_User.create']);
+    // Order's beforeSave needs a logged-in user (SPEC 8's 119; a class-level rule would answer 101).
+    const anonymousOrder = await server.request('POST', '/classes/Order', { product: productRef('nothing'), quantity: 1 });
+    expect(anonymousOrder).toMatchObject({ status: 400, body: { code: 119 } });
     // Every class the server has is defined in schema/ (none left with Parse's public defaults).
     expect(answer.body.results.map((c: any) => c.className).sort()).toEqual(schemaClasses);
   });
