@@ -1,0 +1,166 @@
+/**
+ * A find's `where` and options, checked against the class schema: bare Parse Server 9.10 on
+ * PostgreSQL answers HTTP 500 to a comparison of the wrong type (`price > "x"`), an empty `$or`
+ * branch, a subfield of a non-Object field, an invalid regex or a `limit` that is not a number.
+ */
+import { type Check, type ClassSpec, type FieldSpec, checkTypedValue, checkValue, isDate, isPointer, isRecord, join, problemAt } from './rest-values';
+
+export type SchemaLookup = (className: string) => ClassSpec | undefined;
+
+const COMPARABLE = new Set(['Number', 'Date', 'String']);
+const GEO = new Set(['GeoPoint', 'Polygon']);
+const GEO_OPERATORS = new Set([
+  '$nearSphere', '$maxDistance', '$maxDistanceInRadians', '$maxDistanceInMiles', '$maxDistanceInKilometers',
+  '$within', '$geoWithin', '$geoIntersects', '$box', '$polygon', '$centerSphere', '$point',
+]);
+const REGEX_MAX = 1000;
+const LIST_OPTIONS = ['order', 'keys', 'excludeKeys', 'include'];
+
+/** A value compared with a field for equality ($eq, $ne, $in, a plain value): null matches "unset". */
+function checkOperand(spec: FieldSpec, value: unknown, at: string): Check {
+  if (value === null) return null;
+  if (spec.type === 'Array' || spec.type === 'Object' || spec.type === 'ACL') return checkValue(value, at);
+  if (spec.type === 'Relation') return isPointer(value) && value.className === spec.targetClass ? null : problemAt(at, `must be a Pointer to ${spec.targetClass}`);
+  return checkTypedValue({ ...spec, required: false }, value, at);
+}
+
+function checkBound(spec: FieldSpec, value: unknown, at: string): Check {
+  if (!COMPARABLE.has(spec.type)) return problemAt(at, 'only a number, date or text field can be compared this way');
+  if (spec.type === 'Date' && isRecord(value) && '$relativeTime' in value) {
+    return typeof value.$relativeTime === 'string' ? checkValue(value.$relativeTime, join(at, '$relativeTime')) : problemAt(at, '$relativeTime needs text like "3 days ago"');
+  }
+  if (spec.type === 'Date' && !isDate(value)) return problemAt(at, 'must be a Date ({"__type": "Date", "iso": "2026-01-31T12:00:00.000Z"})');
+  return checkTypedValue({ ...spec, required: false }, value, at);
+}
+
+function checkRegex(spec: FieldSpec, value: unknown, at: string): Check {
+  if (spec.type !== 'String') return problemAt(at, 'only a text field can be matched with $regex');
+  if (typeof value !== 'string') return problemAt(at, 'must be text (a regular expression)');
+  if (value.length > REGEX_MAX) return problemAt(at, `must be at most ${REGEX_MAX.toLocaleString('en-US')} characters`);
+  try {
+    new RegExp(value);
+  } catch {
+    return problemAt(at, 'must be a valid regular expression');
+  }
+  return checkValue(value, at);
+}
+
+function checkSubquery(lookup: SchemaLookup, value: unknown, at: string, depth: number): Check {
+  if (!isRecord(value) || typeof value.className !== 'string') return problemAt(at, 'needs "className" and "where"');
+  return checkWhere(lookup, value.className, value.where ?? {}, join(at, 'where'), depth + 1);
+}
+
+/** The constraint on one field: a plain value (equality) or an object of `$` operators. */
+function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, at: string, depth: number): Check {
+  const operators = isRecord(value) && Object.keys(value).some((key) => key.startsWith('$'));
+  if (!operators) return checkOperand(spec, value, at);
+  for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
+    const place = join(at, op);
+    let found: Check;
+    switch (op) {
+      case '$lt':
+      case '$lte':
+      case '$gt':
+      case '$gte':
+        found = checkBound(spec, operand, place);
+        break;
+      case '$eq':
+      case '$ne':
+        found = checkOperand(spec, operand, place);
+        break;
+      case '$in':
+      case '$nin':
+        found = Array.isArray(operand) ? firstProblem(operand, (item, i) => checkOperand(spec, item, join(place, i))) : problemAt(place, 'must be a list');
+        break;
+      case '$all':
+      case '$containedBy':
+        found = spec.type !== 'Array' ? problemAt(place, 'only a list field can be matched this way') : Array.isArray(operand) ? checkValue(operand, place) : problemAt(place, 'must be a list');
+        break;
+      case '$exists':
+        found = typeof operand === 'boolean' ? null : problemAt(place, 'must be true or false');
+        break;
+      case '$regex':
+        found = checkRegex(spec, operand, place);
+        break;
+      case '$options':
+        found = typeof operand === 'string' && /^[imxs]*$/.test(operand) ? null : problemAt(place, 'must be regex options, some of i, m, x and s');
+        break;
+      case '$select':
+      case '$dontSelect':
+        found = isRecord(operand) && typeof operand.key === 'string' ? checkSubquery(lookup, operand.query, join(place, 'query'), depth) : problemAt(place, 'needs "query" ({ className, where }) and "key"');
+        break;
+      case '$inQuery':
+      case '$notInQuery':
+        found = checkSubquery(lookup, operand, place, depth);
+        break;
+      case '$text': {
+        const search = isRecord(operand) ? operand.$search : undefined;
+        found = spec.type !== 'String' ? problemAt(place, 'only a text field can be searched') : isRecord(search) && typeof search.$term === 'string' ? checkValue(operand, place) : problemAt(place, 'needs {"$search": {"$term": "words"}}');
+        break;
+      }
+      default:
+        found = GEO_OPERATORS.has(op) && GEO.has(spec.type) ? checkValue(operand, place) : problemAt(place, GEO_OPERATORS.has(op) ? 'only a GeoPoint or Polygon field can be matched this way' : 'is not a query operator');
+    }
+    if (found) return found;
+  }
+  return null;
+}
+
+function firstProblem<T>(items: T[], check: (item: T, i: number) => Check): Check {
+  for (let i = 0; i < items.length; i++) {
+    const found = check(items[i], i);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** The `where` of a find on `className`: every field constrained by a value or operator that fits its type. */
+export function checkWhere(lookup: SchemaLookup, className: string, where: unknown, at = 'where', depth = 0): Check {
+  if (depth > 8) return problemAt(at, 'nested too deeply');
+  if (!isRecord(where)) return problemAt(at, 'must be an object of field constraints');
+  const fields = lookup(className);
+  for (const [key, value] of Object.entries(where)) {
+    const place = join(at, key);
+    const generic = checkValue(key, at);
+    if (generic) return { field: at, rule: 'a field name must be valid text without NUL characters' };
+    let found: Check;
+    if (key === '$or' || key === '$and' || key === '$nor') {
+      const valid = Array.isArray(value) && value.length > 0 && value.every((branch) => isRecord(branch) && Object.keys(branch).length > 0);
+      found = valid ? firstProblem(value as unknown[], (branch, i) => checkWhere(lookup, className, branch, join(place, i), depth + 1)) : problemAt(place, 'must be a non-empty list of non-empty constraints');
+    } else if (key === '$relatedTo') {
+      found = isRecord(value) && isPointer(value.object) && typeof value.key === 'string' ? null : problemAt(place, 'needs "object" (a Pointer) and "key"');
+    } else if (key.startsWith('$')) {
+      found = problemAt(place, 'is not a query operator');
+    } else if (!fields) {
+      found = checkValue(value, place, 'nowhere', depth + 1);
+    } else if (key.includes('.')) {
+      const base = key.slice(0, key.indexOf('.'));
+      found = fields[base]?.type === 'Object' ? checkValue(value, place, 'nowhere', depth + 1) : problemAt(place, `only an Object field has subfields; ${base} is not one of ${className}`);
+    } else if (!fields[key]) {
+      found = problemAt(place, `is not a field of ${className}`);
+    } else {
+      found = checkConstraint(lookup, fields[key], value, place, depth);
+    }
+    if (found) return found;
+  }
+  return null;
+}
+
+const wholeNumber = (value: unknown) =>
+  (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'string' && /^\d{1,15}$/.test(value));
+
+/** A find's options besides `where` (from the body or the query string): limit, skip and the field lists. */
+export function checkFindOptions(options: Record<string, unknown>): Check {
+  for (const key of ['limit', 'skip']) {
+    if (options[key] !== undefined && !wholeNumber(options[key])) return problemAt(key, 'must be a whole number of at least 0');
+  }
+  for (const key of LIST_OPTIONS) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const valid = typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+    if (!valid) return problemAt(key, 'must be a comma-separated list of field names');
+    const found = checkValue(value, key);
+    if (found) return found;
+  }
+  return null;
+}
