@@ -1,12 +1,9 @@
-import { z } from 'zod';
 import { requireAdmin } from '../edge/access';
 import { Code, fail } from '../edge/errors';
 import { parseParams } from '../edge/params';
-import { objectId, wholeNumber } from '../edge/schemas';
 import { addStock } from '../invariants/stock';
 import { defineFunction } from '../edge/report';
-
-const Restock = z.object({ productId: objectId, quantity: wholeNumber(1, 1_000_000) }).strict();
+import { Restock } from './params';
 
 defineFunction('restock', async (req) => {
   await requireAdmin(req);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { changeCart, loadCart } from '../cart/store';
 import { cartView } from '../cart/view';
 import { addLine, type CartLine, checkLines, setLine } from '../domain/cart';
@@ -6,12 +5,8 @@ import { requireUser } from '../edge/access';
 import { Code, fail, failField } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { loadProducts } from '../edge/records';
-import { codeParam, objectId, wholeNumber } from '../edge/schemas';
 import { defineFunction } from '../edge/report';
-
-const AddToCart = z.object({ productId: objectId, quantity: wholeNumber(1, 99) }).strict();
-const ApplyCode = z.object({ code: codeParam }).strict();
-const SetCartItem = z.object({ productId: objectId, quantity: wholeNumber(0, 99) }).strict();
+import { AddToCart, ApplyCode, NoParams, SetCartItem } from './params';
 
 /** A product that can go into a cart: it exists (101) and is for sale (142). */
 async function requireBuyable(productId: string): Promise<void> {
@@ -33,7 +28,7 @@ async function changeLines(user: Parse.User, change: (lines: CartLine[]) => Cart
 
 defineFunction('getCart', async (req) => {
   const user = requireUser(req);
-  parseParams(z.object({}).strict(), req.params);
+  parseParams(NoParams, req.params);
   const cart = await loadCart(user);
   return cartView(user.id!, cart.lines, cart.code);
 });
@@ -65,7 +60,7 @@ defineFunction('applyCode', async (req) => {
 
 defineFunction('removeCode', async (req) => {
   const user = requireUser(req);
-  parseParams(z.object({}).strict(), req.params);
+  parseParams(NoParams, req.params);
   const cart = await changeCart(user, (latest) => ({ lines: latest.lines, code: null }));
   return cartView(user.id!, cart.lines, cart.code);
 });

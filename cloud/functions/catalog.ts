@@ -1,23 +1,10 @@
-import { z } from 'zod';
 import { fromCents } from '../domain/money';
 import { currentSale } from '../domain/sale-window';
 import { parseParams } from '../edge/params';
-import { wholeNumber } from '../edge/schemas';
 import { dateValue, findRows } from '../edge/server-internals';
 import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
 import { defineFunction } from '../edge/report';
-
-const Catalog = z
-  .object({
-    limit: wholeNumber(1, 100).default(50),
-    skip: wholeNumber(0, 100_000).default(0),
-    search: z.string({ message: 'must be text' }).trim().max(100, 'must be at most 100 characters').optional(),
-  })
-  .strict();
-
-const FlashSales = z
-  .object({ status: z.enum(['live', 'upcoming', 'all'], { message: 'must be live, upcoming or all' }).default('all') })
-  .strict();
+import { Catalog, FlashSales } from './params';
 
 /** Text matched literally: every regex metacharacter is escaped (no regex injection). */
 function literalPattern(text: string): string {

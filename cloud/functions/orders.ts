@@ -1,19 +1,12 @@
-import { z } from 'zod';
-import { ORDER_STATUSES } from '../domain/order-status';
 import { isAdmin, requireUser } from '../edge/access';
 import { Code, fail } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { defineFunction } from '../edge/report';
-import { objectId } from '../edge/schemas';
 import { findRows, type Row } from '../edge/server-internals';
 import { insertTransaction, orderJSON } from '../checkout/order-fields';
 import { moveOrderStatus } from '../invariants/order-status';
 import { cancelOrder } from '../orders/cancel';
-
-const CancelOrder = z.object({ orderId: objectId }).strict();
-const UpdateOrderStatus = z
-  .object({ orderId: objectId, status: z.enum(ORDER_STATUSES, { message: `must be one of ${ORDER_STATUSES.join(', ')}` }) })
-  .strict();
+import { CancelOrder, UpdateOrderStatus } from './params';
 
 async function loadOrder(orderId: string): Promise<Row> {
   const [order] = await findRows('Order', { objectId: orderId }, { limit: 1 });
