@@ -12,6 +12,9 @@ import { PASSWORD_MIN_LENGTH, PROJECT_ROOT, type ShopConfig } from '../../parse-
 import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
+import { graphQLConfig } from './graphql-config';
+import { graphQLGuard, jsonErrors } from './graphql-guard';
+import { logUnhandledRejections } from './process-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { ShopLoggerAdapter } from './logger';
 import { seedDemoCatalogue } from '../seed-demo';
@@ -91,6 +94,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
  * supervisor chose (config.port, never 0 here: every process of one server shares it).
  */
 export async function startShopServer(config: ShopConfig, databaseURI: string, options: StartOptions): Promise<RunningServer> {
+  logUnhandledRejections();
   const app = express();
   if (config.trustProxy) app.set('trust proxy', true);
   const httpServer = http.createServer(app);
@@ -188,7 +192,10 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     app.use(config.mountPath, declaredLengthLimit(), ...bodyGuard(), parseServer.app);
     const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql' });
     app.use('/graphql', declaredLengthLimit(), graphQLBody());
+    await graphQL.setGraphQLConfig(graphQLConfig(loadSchemaDefinitions()));
+    app.use('/graphql', graphQLGuard());
     graphQL.applyGraphQL(app);
+    app.use(jsonErrors());
     const liveQuery = await ParseServer.createLiveQueryServer(httpServer, {
       appId: config.appId,
       masterKey: config.masterKey,
