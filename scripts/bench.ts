@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -118,14 +118,27 @@ async function startServer(): Promise<{ child: ChildProcess; dataDir: string }> 
   return { child: server.child, dataDir };
 }
 
-/** CPU seconds a process has used (Linux /proc), or NaN elsewhere. */
-function cpuSeconds(pid: number): number {
+/** utime + stime (clock ticks of 1/100 s) and the parent of a process, from Linux /proc. */
+function procStat(pid: number): { ticks: number; parent: number } | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+    return { ticks: Number(fields[11]) + Number(fields[12]), parent: Number(fields[1]) };
   } catch {
-    return Number.NaN;
+    return null;
   }
+}
+
+/** CPU seconds the server has used: the supervisor and its worker processes (Linux /proc), or NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  const own = procStat(pid);
+  if (!own) return Number.NaN;
+  let ticks = own.ticks;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat && stat.parent === pid) ticks += stat.ticks;
+  }
+  return ticks / 100;
 }
 
 let serverPid = 0;

@@ -4,7 +4,7 @@
  */
 import type { CartLine } from '../domain/cart';
 import { Code, fail, isParseError } from '../edge/errors';
-import { updateWhere } from '../edge/server-internals';
+import { updateOne } from '../edge/db';
 
 export interface StoredCart {
   id: string;
@@ -51,7 +51,7 @@ export async function changeCart(
   for (let attempt = 0; attempt < 20; attempt++) {
     const cart = await loadCart(user);
     const next = change(cart);
-    const row = await updateWhere(
+    const row = await updateOne(
       'Cart',
       { objectId: cart.id, version: cart.version },
       {

@@ -3,7 +3,7 @@ import type { Cents } from '../domain/money';
 import type { SaleTerms } from '../domain/sale-window';
 import type { ProductFacts } from '../edge/records';
 import type { HeldEvents } from '../edge/live';
-import type { Row } from '../edge/server-internals';
+import type { Row } from '../edge/rows';
 
 export interface CheckoutLine {
   product: ProductFacts;

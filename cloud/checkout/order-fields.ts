@@ -1,8 +1,7 @@
 /** The server-set fields of an Order and its charge: one definition for checkout and POST /classes/Order. */
 import { fromCents, toCents } from '../domain/money';
 import { ADMIN_ROLE } from '../edge/access';
-import { publishCreate } from '../edge/live';
-import { dateValue, deleteWhere, insertRow, pointerTo, type Row } from '../edge/server-internals';
+import { dateValue, pointerTo, type Row } from '../edge/rows';
 import type { CheckoutCtx, CheckoutLine } from './context';
 
 /** Owner and admins read; nobody but the server writes. */
@@ -35,40 +34,6 @@ export function setFields(object: Parse.Object, fields: Record<string, unknown>)
     if (key === 'ACL') object.setACL(new Parse.ACL(value as Record<string, { read?: boolean; write?: boolean }>));
     else object.set(key, decode(null, value));
   }
-}
-
-/** Inserts the orders and tells Live Query subscribers (the owner) about them. */
-export async function insertOrders(ctx: CheckoutCtx): Promise<Row[]> {
-  const orders: Row[] = [];
-  for (const line of ctx.lines) {
-    const order = await insertRow('Order', orderFields(ctx, line));
-    orders.push(order);
-    ctx.orders.push(order);
-    publishCreate('Order', order).catch((error) => console.error('Live Query publish of a new Order failed', error));
-  }
-  return orders;
-}
-
-/** A Transaction for an order (as a row): its `charge` of the amount, or a `refund` of minus it. */
-export function insertTransaction(order: Row, type: 'charge' | 'refund'): Promise<Row> {
-  return insertRow('Transaction', {
-    user: order.user,
-    product: order.product,
-    order: pointerTo('Order', order.objectId),
-    amount: type === 'charge' ? order.amount : fromCents(-(toCents(order.amount) ?? 0)),
-    checkoutId: order.checkoutId,
-    type,
-    ACL: ownerACL(order.user.objectId),
-  });
-}
-
-/** One `charge` Transaction per paid order. */
-export async function insertCharges(ctx: CheckoutCtx): Promise<void> {
-  for (const order of ctx.orders.filter((o) => o.status === 'paid')) ctx.charges.push(await insertTransaction(order, 'charge'));
-}
-
-export async function deleteRows(className: string, rows: Row[]): Promise<void> {
-  if (rows.length > 0) await deleteWhere(className, { objectId: { $in: rows.map((row) => row.objectId) } });
 }
 
 export function orderJSON(order: Row) {

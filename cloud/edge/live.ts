@@ -7,7 +7,7 @@
  * sent by `releaseEvents`, or dropped with the checkout.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { loadedSchema, serverInternals } from './server-internals';
+import { liveQuery } from './db';
 
 type Publish = () => Promise<void>;
 
@@ -41,11 +41,9 @@ function publishOrHold(publish: Publish): Promise<void> {
 /** Sends a `create` event for a row inserted through the storage adapter. */
 export function publishCreate(className: string, row: Record<string, unknown> & { objectId: string }): Promise<void> {
   return publishOrHold(async () => {
-    const { liveQueryController } = serverInternals();
-    if (!liveQueryController?.hasLiveQuery(className)) return;
     // With the class's CLP: without it, Parse skips CLP and protected-field checks for the event.
-    const perms = (await loadedSchema()).getClassLevelPermissions(className);
-    liveQueryController.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, perms);
+    const live = await liveQuery(className);
+    live?.controller.onAfterSave(className, Parse.Object.fromJSON({ className, ...row }, true), null, live.perms);
   });
 }
 
@@ -56,11 +54,10 @@ export function publishUpdate(
   before: Record<string, unknown>,
 ): Promise<void> {
   return publishOrHold(async () => {
-    const { liveQueryController } = serverInternals();
-    if (!liveQueryController?.hasLiveQuery(className)) return;
-    const perms = (await loadedSchema()).getClassLevelPermissions(className);
+    const live = await liveQuery(className);
+    if (!live) return;
     const current = Parse.Object.fromJSON({ className, ...after }, true);
     const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
-    liveQueryController.onAfterSave(className, current, original, perms);
+    live.controller.onAfterSave(className, current, original, live.perms);
   });
 }

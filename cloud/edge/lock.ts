@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Code, fail, isParseError } from './errors';
-import { deleteWhere } from './server-internals';
+import { deleteWhere } from './db';
 
 const LEASE_MS = 10_000;
 const WAIT_MS = 8_000;

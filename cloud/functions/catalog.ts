@@ -1,8 +1,7 @@
 import { fromCents } from '../domain/money';
 import { currentSale } from '../domain/sale-window';
 import { parseParams } from '../edge/params';
-import { dateValue, findRows } from '../edge/server-internals';
-import { loadOpenSales, loadProducts, loadStocks, saleJSON, toProductFacts, toSaleTerms } from '../edge/records';
+import { loadCatalogPage, loadOpenSales, loadProducts, loadSalesAt, loadStocks, saleJSON } from '../edge/records';
 import { defineFunction } from '../edge/report';
 import { Catalog, FlashSales } from './params';
 
@@ -16,9 +15,7 @@ function literalPattern(text: string): string {
 defineFunction('catalog', async (req) => {
   const { limit, skip, search } = parseParams(Catalog, req.params);
   const now = new Date();
-  const where: Record<string, unknown> = { active: true };
-  if (search) where.name = { $regex: literalPattern(search), $options: 'i' };
-  const products = (await findRows('Product', where, { limit, skip, sort: { name: 1, objectId: 1 } })).map(toProductFacts);
+  const products = await loadCatalogPage(search ? literalPattern(search) : null, limit, skip);
   const ids = products.map((p) => p.id);
   const [stocks, sales] = await Promise.all([loadStocks(ids), loadOpenSales(ids, now)]);
   return {
@@ -42,10 +39,7 @@ defineFunction('catalog', async (req) => {
 defineFunction('flashSales', async (req) => {
   const { status } = parseParams(FlashSales, req.params);
   const now = new Date();
-  const where: Record<string, unknown> = { endTime: { $gt: dateValue(now) } };
-  if (status === 'live') where.startTime = { $lte: dateValue(now) };
-  if (status === 'upcoming') where.startTime = { $gt: dateValue(now) };
-  const sales = (await findRows('FlashSale', where, { limit: 100, sort: { startTime: 1 } })).map(toSaleTerms);
+  const sales = await loadSalesAt(now, status);
   const products = await loadProducts([...new Set(sales.map((s) => s.productId))]);
   return {
     serverTime: now.toISOString(),

@@ -2,14 +2,16 @@ import { isAdmin, requireUser } from '../edge/access';
 import { Code, fail } from '../edge/errors';
 import { parseParams } from '../edge/params';
 import { defineFunction } from '../edge/report';
-import { findRows, type Row } from '../edge/server-internals';
-import { insertTransaction, orderJSON } from '../checkout/order-fields';
+import { loadOrder } from '../edge/records';
+import { type Row } from '../edge/rows';
+import { orderJSON } from '../checkout/order-fields';
+import { insertTransaction } from '../invariants/order-rows';
 import { moveOrderStatus } from '../invariants/order-status';
 import { cancelOrder } from '../orders/cancel';
 import { CancelOrder, UpdateOrderStatus } from './params';
 
-async function loadOrder(orderId: string): Promise<Row> {
-  const [order] = await findRows('Order', { objectId: orderId }, { limit: 1 });
+async function orderOrNotFound(orderId: string): Promise<Row> {
+  const order = await loadOrder(orderId);
   if (!order) fail(Code.NotFound, `No order with id ${orderId}`);
   return order;
 }
@@ -23,7 +25,7 @@ function orderView(order: Row) {
 defineFunction('cancelOrder', async (req) => {
   if (!req.master) requireUser(req);
   const { orderId } = parseParams(CancelOrder, req.params);
-  const order = await loadOrder(orderId);
+  const order = await orderOrNotFound(orderId);
   const isOwner = order.user?.objectId === req.user?.id;
   if (!isOwner && !(await isAdmin(req))) fail(Code.Forbidden, 'You can cancel only your own orders.');
   return orderView(await cancelOrder(order));
@@ -35,7 +37,7 @@ defineFunction('updateOrderStatus', async (req) => {
   if (!req.master) requireUser(req);
   if (!(await isAdmin(req))) fail(Code.Forbidden, 'Only an admin or the payment webhook (master key) can change an order’s status.');
   const { orderId, status } = parseParams(UpdateOrderStatus, req.params);
-  const order = await loadOrder(orderId);
+  const order = await orderOrNotFound(orderId);
   if (status === 'cancelled') return orderView(await cancelOrder(order));
   const moved = await moveOrderStatus(order, status);
   if (order.status === 'pending' && status === 'paid') await insertTransaction(order, 'charge');

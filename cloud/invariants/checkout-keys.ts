@@ -8,7 +8,8 @@
  * whose first attempt's owner died settles it, then replays its result or runs afresh.
  */
 import { Code, fail, failField, isParseError } from '../edge/errors';
-import { deleteWhere, findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+import { deleteWhere, findRows, insertOne, updateOne } from '../edge/db';
+import { pointerTo, type Row } from '../edge/rows';
 import { isLive, myLease, NO_OWNER } from '../recovery/lease';
 import { settleCheckout } from '../recovery/settle';
 
@@ -68,7 +69,7 @@ export async function claimCheckoutKey<R>(userId: string, key: string, fingerpri
   const owner = await myLease();
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const record = await insertRow('CheckoutRecord', {
+      const record = await insertOne('CheckoutRecord', {
         user: pointerTo('_User', userId),
         idempotencyKey: key,
         state: 'pending',
@@ -91,7 +92,7 @@ export async function claimCheckoutKey<R>(userId: string, key: string, fingerpri
 
 /** Stores the result that every retry with the same key replays; false when the record is no longer pending. */
 export async function completeCheckout(checkoutId: string, result: unknown): Promise<boolean> {
-  return (await updateWhere('CheckoutRecord', { objectId: checkoutId, state: 'pending' }, { state: 'completed', result })) !== null;
+  return (await updateOne('CheckoutRecord', { objectId: checkoutId, state: 'pending' }, { state: 'completed', result })) !== null;
 }
 
 /** Releases the key of a checkout that failed and was undone, so a retry starts clean. */
@@ -101,7 +102,7 @@ export async function releaseCheckoutKey(checkoutId: string): Promise<void> {
 
 /** Leaves a checkout that could not be undone to recovery, which settles it at once. */
 export async function handOffCheckout(checkoutId: string): Promise<void> {
-  await updateWhere('CheckoutRecord', { objectId: checkoutId, state: 'pending' }, { owner: NO_OWNER });
+  await updateOne('CheckoutRecord', { objectId: checkoutId, state: 'pending' }, { owner: NO_OWNER });
 }
 
 /**
@@ -110,7 +111,7 @@ export async function handOffCheckout(checkoutId: string): Promise<void> {
  */
 export async function takeOverCheckout(record: Row): Promise<Row | null> {
   const owner = record.owner === undefined ? { $exists: false } : record.owner;
-  const taken = await updateWhere('CheckoutRecord', { objectId: record.objectId, state: 'pending', owner }, { owner: await myLease() });
+  const taken = await updateOne('CheckoutRecord', { objectId: record.objectId, state: 'pending', owner }, { owner: await myLease() });
   return taken ? { ...record, owner: taken.owner } : null;
 }
 
@@ -126,5 +127,5 @@ export async function pendingCheckoutsBefore(cutoff: Date, limit = 100): Promise
 
 /** True for exactly one caller: the one that gives the code's use back once every order of the checkout is cancelled. */
 export async function claimCodeRelease(checkoutId: string): Promise<boolean> {
-  return (await updateWhere('CheckoutRecord', { objectId: checkoutId, codeReleased: false }, { codeReleased: true })) !== null;
+  return (await updateOne('CheckoutRecord', { objectId: checkoutId, codeReleased: false }, { codeReleased: true })) !== null;
 }

@@ -7,7 +7,8 @@ import { type CodeTerms, normaliseCode } from '../domain/codes';
 import { toCents } from '../domain/money';
 import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
-import { dateOf, dateValue, findRows, insertRow, pointerTo, type Row, updateWhere } from '../edge/server-internals';
+import { findRows, insertOne, updateOne } from '../edge/db';
+import { dateOf, dateValue, pointerTo, type Row } from '../edge/rows';
 
 function toCodeTerms(kind: CodeTerms['kind'], row: Row): CodeTerms {
   return {
@@ -62,21 +63,21 @@ export async function redeemCode(terms: CodeTerms, userId: string, now: Date, ch
   const key = { code: terms.code, user: pointerTo('_User', userId) };
   let claimedMine = false;
   try {
-    await insertRow('CodeRedemption', { ...key, uses: 1, holds: [holdOf(checkoutId, 1)], ACL: {} });
+    await insertOne('CodeRedemption', { ...key, uses: 1, holds: [holdOf(checkoutId, 1)], ACL: {} });
     claimedMine = true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
   if (!claimedMine) {
     const update = { uses: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) };
-    claimedMine = (await updateWhere('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, update)) !== null;
+    claimedMine = (await updateOne('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, update)) !== null;
   }
   if (!claimedMine) usedUp(terms, true);
 
   const where: Record<string, unknown> = { objectId: terms.id, active: true };
   if (terms.usageLimit !== null) where.usedCount = { $lte: terms.usageLimit - 1 };
   if (terms.validUntil) where.validUntil = { $gt: dateValue(now) };
-  const claimed = await updateWhere(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) });
+  const claimed = await updateOne(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) });
   if (!claimed) {
     await releaseRedemption(terms.code, userId, checkoutId);
     usedUp(terms, false);
@@ -95,7 +96,7 @@ export async function releaseCodeUse(terms: Pick<CodeTerms, 'id' | 'kind' | 'cod
     where.holds = holding(checkoutId, 1);
     update.holds = removeHold(checkoutId, 1);
   }
-  await updateWhere(terms.kind, where, update);
+  await updateOne(terms.kind, where, update);
   await releaseRedemption(terms.code, userId, checkoutId);
 }
 
@@ -107,10 +108,10 @@ export async function releaseRedemption(code: string, userId: string, checkoutId
     where.holds = holding(checkoutId, 1);
     update.holds = removeHold(checkoutId, 1);
   }
-  await updateWhere('CodeRedemption', where, update);
+  await updateOne('CodeRedemption', where, update);
 }
 
 /** Drops a completed checkout's hold on the code. */
 export async function releaseCodeHold(terms: Pick<CodeTerms, 'id' | 'kind'>, checkoutId: string): Promise<void> {
-  await updateWhere(terms.kind, { objectId: terms.id, holds: holding(checkoutId, 1) }, { holds: removeHold(checkoutId, 1) });
+  await updateOne(terms.kind, { objectId: terms.id, holds: holding(checkoutId, 1) }, { holds: removeHold(checkoutId, 1) });
 }

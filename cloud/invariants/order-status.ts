@@ -6,7 +6,8 @@
 import { canMove, type OrderStatus } from '../domain/order-status';
 import { Code, fail } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
-import { type Row, updateWhere } from '../edge/server-internals';
+import { updateOne } from '../edge/db';
+import { type Row } from '../edge/rows';
 
 export function refuseMove(from: string, to: string): never {
   fail(Code.StatusChangeRefused, `This order is ${from}; it cannot become ${to}.`);
@@ -16,7 +17,7 @@ export function refuseMove(from: string, to: string): never {
 export async function moveOrderStatus(order: Row, to: OrderStatus): Promise<Row> {
   const from = order.status as OrderStatus;
   if (!canMove(from, to)) refuseMove(from, to);
-  const row = await updateWhere('Order', { objectId: order.objectId, status: from }, { status: to });
+  const row = await updateOne('Order', { objectId: order.objectId, status: from }, { status: to });
   if (!row) refuseMove('no longer ' + from, to);
   const moved = { ...order, status: to, updatedAt: new Date().toISOString() };
   publishUpdate('Order', moved, { status: from }).catch((error) => console.error(`Live Query publish of Order ${order.objectId} failed`, error));

@@ -9,7 +9,8 @@ import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { publishUpdate } from '../edge/live';
 import { toSaleTerms } from '../edge/records';
-import { dateValue as isoDate, findRows, insertRow, pointerTo as pointer, type Row, updateWhere } from '../edge/server-internals';
+import { findRows, insertOne, updateOne } from '../edge/db';
+import { dateValue as isoDate, pointerTo as pointer, type Row } from '../edge/rows';
 
 /** Units the user bought at each of these sales' prices. One query. */
 export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promise<Map<string, number>> {
@@ -35,14 +36,14 @@ async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number
   const limit = sale.perUserLimit;
   if (limit !== null && quantity > limit) return false;
   try {
-    await insertRow('SaleBuyer', { ...key, units: quantity, holds: [holdOf(checkoutId, quantity)], ACL: {} });
+    await insertOne('SaleBuyer', { ...key, units: quantity, holds: [holdOf(checkoutId, quantity)], ACL: {} });
     return true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
   const within = limit === null ? {} : { units: { $lte: limit - quantity } };
   const update = { units: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) };
-  return (await updateWhere('SaleBuyer', { ...key, ...within }, update)) !== null;
+  return (await updateOne('SaleBuyer', { ...key, ...within }, update)) !== null;
 }
 
 /** Takes units off the user's count: those a checkout holds (at most once), or, for a cancelled order, unconditionally. */
@@ -53,7 +54,7 @@ export async function releaseBuyerUnits(saleId: string, userId: string, quantity
     where.holds = holding(checkoutId, quantity);
     update.holds = removeHold(checkoutId, quantity);
   }
-  await updateWhere('SaleBuyer', where, update);
+  await updateOne('SaleBuyer', where, update);
 }
 
 
@@ -79,7 +80,7 @@ function publishSale(sale: SaleTerms, row: Row, change: number): void {
 async function claimQuota(sale: SaleTerms, quantity: number, now: Date, checkoutId: string): Promise<boolean> {
   const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
   if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
-  const row = await updateWhere('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) });
+  const row = await updateOne('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) });
   if (row) publishSale(sale, row, quantity);
   return row !== null;
 }
@@ -118,7 +119,7 @@ export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity
     where.holds = holding(checkoutId, quantity);
     update.holds = removeHold(checkoutId, quantity);
   }
-  const row = await updateWhere('FlashSale', where, update);
+  const row = await updateOne('FlashSale', where, update);
   if (row) publishSale(sale, row, -quantity);
   // With a checkout, the user's units come back only if that checkout still holds them: at most once.
   await releaseBuyerUnits(sale.id, userId, quantity, checkoutId);
@@ -126,5 +127,5 @@ export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity
 
 /** Drops a completed checkout's hold on the sale: its units now belong to its orders. */
 export async function releaseSaleHold(saleId: string, checkoutId: string, quantity: number): Promise<void> {
-  await updateWhere('FlashSale', { objectId: saleId, holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
+  await updateOne('FlashSale', { objectId: saleId, holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
 }

@@ -7,7 +7,8 @@ import { catalogueACL } from '../edge/access';
 import { addHold, holding, removeHold } from '../edge/holds';
 import { Code, fail, isParseError } from '../edge/errors';
 import { publishUpdate } from '../edge/live';
-import { findRows, type Row, updateWhere } from '../edge/server-internals';
+import { findRows, updateOne } from '../edge/db';
+import { type Row } from '../edge/rows';
 
 const INVENTORY = 'Inventory';
 
@@ -39,7 +40,7 @@ async function publishStock(productId: string, row: Row, stockChange: number, re
 
 /** Adds `quantity` units received from a supplier. Returns the new stock; 101 when the product has no row. */
 export async function addStock(productId: string, quantity: number): Promise<number> {
-  const row = await updateWhere(
+  const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId) },
     { stock: { __op: 'Increment', amount: quantity }, received: { __op: 'Increment', amount: quantity } },
@@ -56,7 +57,7 @@ export async function addStock(productId: string, quantity: number): Promise<num
 export async function takeStock(productId: string, quantity: number, productName = 'this product', checkoutId?: string): Promise<number> {
   const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity } };
   if (checkoutId) update.holds = addHold(checkoutId, quantity);
-  const row = await updateWhere(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
+  const row = await updateOne(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
   if (!row) {
     const left = await stockOf(productId);
     fail(Code.OutOfStock, `Only ${left} left of ${productName}; you asked for ${quantity}.`);
@@ -67,7 +68,7 @@ export async function takeStock(productId: string, quantity: number, productName
 
 /** Puts back units that were taken (a cancelled order). Returns the new stock. */
 export async function returnStock(productId: string, quantity: number): Promise<number> {
-  const row = await updateWhere(
+  const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId) },
     { stock: { __op: 'Increment', amount: quantity } },
@@ -82,7 +83,7 @@ export async function returnStock(productId: string, quantity: number): Promise<
  * once however often it is called (an undo, the recovery sweep). Returns whether it did.
  */
 export async function returnHeldStock(productId: string, checkoutId: string, quantity: number): Promise<boolean> {
-  const row = await updateWhere(
+  const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId), holds: holding(checkoutId, quantity) },
     { stock: { __op: 'Increment', amount: quantity }, holds: removeHold(checkoutId, quantity) },
@@ -93,7 +94,7 @@ export async function returnHeldStock(productId: string, checkoutId: string, qua
 
 /** Drops a completed checkout's hold: its units now belong to its orders. */
 export async function releaseHold(productId: string, checkoutId: string, quantity: number): Promise<void> {
-  await updateWhere(INVENTORY, { product: productPointer(productId), holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
+  await updateOne(INVENTORY, { product: productPointer(productId), holds: holding(checkoutId, quantity) }, { holds: removeHold(checkoutId, quantity) });
 }
 
 /** The current stock of a product (0 when it has no row). For messages and reads, never for decisions. */
@@ -108,7 +109,7 @@ export async function stockOf(productId: string): Promise<number> {
  */
 export async function correctStock(productId: string, observed: number, expected: number): Promise<boolean> {
   const delta = expected - observed;
-  const row = await updateWhere(
+  const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId), stock: observed },
     { stock: { __op: 'Increment', amount: delta } },

@@ -5,7 +5,8 @@
  */
 import { shopConfig } from '../../parse-config';
 import { Code, isParseError } from '../edge/errors';
-import { dateValue, findRows } from '../edge/server-internals';
+import { duePendingOrders } from '../edge/records';
+import { dateValue } from '../edge/rows';
 import { cancelOrder } from '../orders/cancel';
 import { every } from './every';
 
@@ -15,7 +16,7 @@ const BATCH = 200;
 export async function expirePendingOrders(now = new Date()): Promise<number> {
   let cancelled = 0;
   for (;;) {
-    const due = await findRows('Order', { status: 'pending', expiresAt: { $lte: dateValue(now) } }, { limit: BATCH, sort: { expiresAt: 1 } });
+    const due = await duePendingOrders(now, BATCH);
     for (const order of due) {
       try {
         await cancelOrder(order);

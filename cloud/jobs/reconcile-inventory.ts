@@ -3,10 +3,8 @@
  * units ever put in stock (Inventory.received). Reports every product that breaks it and, with
  * `fix`, repairs the stock (an atomic increment, refused if the stock moved meanwhile).
  */
-import { findRows } from '../edge/server-internals';
+import { eachRow } from '../edge/records';
 import { correctStock } from '../invariants/stock';
-
-const PAGE = 1000;
 
 export interface BrokenProduct {
   productId: string;
@@ -20,29 +18,25 @@ export interface BrokenProduct {
 
 async function unitsInOpenOrders(): Promise<Map<string, number>> {
   const units = new Map<string, number>();
-  for (let skip = 0; ; skip += PAGE) {
-    const page = await findRows('Order', { status: { $ne: 'cancelled' } }, { limit: PAGE, skip, sort: { objectId: 1 }, keys: ['product', 'quantity'] });
-    for (const order of page) units.set(order.product.objectId, (units.get(order.product.objectId) ?? 0) + order.quantity);
-    if (page.length < PAGE) return units;
-  }
+  await eachRow('Order', { status: { $ne: 'cancelled' } }, ['product', 'quantity'], (order) => {
+    units.set(order.product.objectId, (units.get(order.product.objectId) ?? 0) + order.quantity);
+  });
+  return units;
 }
 
 export async function reconcileInventory({ fix = false } = {}): Promise<{ checked: number; broken: BrokenProduct[] }> {
   const units = await unitsInOpenOrders();
   const broken: BrokenProduct[] = [];
   let checked = 0;
-  for (let skip = 0; ; skip += PAGE) {
-    const rows = await findRows('Inventory', {}, { limit: PAGE, skip, sort: { objectId: 1 } });
-    for (const row of rows) {
-      checked++;
-      const productId = row.product.objectId;
-      const unitsInOrders = units.get(productId) ?? 0;
-      const expectedStock = (row.received ?? 0) - unitsInOrders;
-      if (row.stock === expectedStock) continue;
-      const entry: BrokenProduct = { productId, stock: row.stock, received: row.received ?? 0, unitsInOrders, expectedStock };
-      if (fix) entry.fixed = await correctStock(productId, row.stock, expectedStock);
-      broken.push(entry);
-    }
-    if (rows.length < PAGE) return { checked, broken };
-  }
+  await eachRow('Inventory', {}, undefined, async (row) => {
+    checked++;
+    const productId = row.product.objectId;
+    const unitsInOrders = units.get(productId) ?? 0;
+    const expectedStock = (row.received ?? 0) - unitsInOrders;
+    if (row.stock === expectedStock) return;
+    const entry: BrokenProduct = { productId, stock: row.stock, received: row.received ?? 0, unitsInOrders, expectedStock };
+    if (fix) entry.fixed = await correctStock(productId, row.stock, expectedStock);
+    broken.push(entry);
+  });
+  return { checked, broken };
 }

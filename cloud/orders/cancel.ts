@@ -4,19 +4,18 @@
  * `refund` Transaction for a paid order. "Exactly once" comes from the status move: only the one
  * request whose conditional write moved the order gives anything back.
  */
-import { toSaleTerms } from '../edge/records';
-import { findRows, pointerTo, type Row } from '../edge/server-internals';
+import { hasStandingOrders, isCharged, loadSale } from '../edge/records';
+import { pointerTo, type Row } from '../edge/rows';
 import { claimCodeRelease } from '../invariants/checkout-keys';
 import { findCode, releaseCodeUse } from '../invariants/code-uses';
 import { moveOrderStatus } from '../invariants/order-status';
 import { releaseSaleUnits } from '../invariants/sale-quota';
 import { returnStock } from '../invariants/stock';
-import { insertTransaction } from '../checkout/order-fields';
+import { insertTransaction } from '../invariants/order-rows';
 
 /** The code's use comes back when the last order of the checkout is cancelled, once (a flag on the record). */
 async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
-  const open = await findRows('Order', { checkoutId: order.checkoutId, status: { $ne: 'cancelled' } }, { limit: 1, keys: ['objectId'] });
-  if (open.length > 0) return;
+  if (await hasStandingOrders(order.checkoutId)) return;
   if (!(await claimCodeRelease(order.checkoutId))) return;
   const terms = await findCode(order.code);
   if (terms) await releaseCodeUse(terms, order.user.objectId);
@@ -24,8 +23,7 @@ async function releaseCodeIfCheckoutCancelled(order: Row): Promise<void> {
 
 /** A refund of minus the amount, for an order that was charged (a crashed checkout may not have been). */
 async function refund(order: Row): Promise<void> {
-  const charged = await findRows('Transaction', { order: pointerTo('Order', order.objectId), type: 'charge' }, { limit: 1, keys: ['objectId'] });
-  if (charged.length > 0) await insertTransaction(order, 'refund');
+  if (await isCharged(order.objectId)) await insertTransaction(order, 'refund');
 }
 
 /**
@@ -39,8 +37,8 @@ export async function cancelOrder(order: Row, { held = false } = {}): Promise<Ro
   if (held) return cancelled;
   await returnStock(order.product.objectId, order.quantity);
   if (order.flashSale) {
-    const [sale] = await findRows('FlashSale', { objectId: order.flashSale.objectId }, { limit: 1 });
-    if (sale) await releaseSaleUnits(toSaleTerms(sale), order.user.objectId, order.quantity);
+    const sale = await loadSale(order.flashSale.objectId);
+    if (sale) await releaseSaleUnits(sale, order.user.objectId, order.quantity);
   }
   if (order.code) await releaseCodeIfCheckoutCancelled(order);
   return cancelled;

@@ -7,9 +7,10 @@
  * it must not write for them.
  */
 import { hostname } from 'node:os';
-import { dateValue, deleteWhere, findRows, insertRow, updateWhere } from '../edge/server-internals';
+import { deleteWhere, findRows, insertOne, updateOne } from '../edge/db';
+import { dateValue } from '../edge/rows';
 
-export const LEASE_MS = 6_000;
+export const LEASE_MS = 8_000;
 const RENEW_MS = 1_000;
 /** The owner of a checkout whose own process handed it to recovery (an undo failed). */
 export const NO_OWNER = 'none';
@@ -34,7 +35,7 @@ function keepRenewing(id: string): void {
     const sentAt = Date.now();
     try {
       // Only a lease that has not lapsed is renewed: once it lapsed, others may act on it.
-      const row = await updateWhere('ProcessLease', { objectId: id, expiresAt: { $gt: dateValue(new Date()) } }, { expiresAt: inFuture(LEASE_MS) });
+      const row = await updateOne('ProcessLease', { objectId: id, expiresAt: { $gt: dateValue(new Date()) } }, { expiresAt: inFuture(LEASE_MS) });
       if (!row) leaseLost(id, 'it was not renewed in time');
       validUntil = sentAt + LEASE_MS;
     } catch (error) {
@@ -49,7 +50,7 @@ function keepRenewing(id: string): void {
 /** This process's lease id, taken on first use and renewed from then on. */
 export function myLease(): Promise<string> {
   lease ??= (async () => {
-    const row = await insertRow('ProcessLease', { expiresAt: inFuture(LEASE_MS), pid: process.pid, host: hostname(), ACL: {} });
+    const row = await insertOne('ProcessLease', { expiresAt: inFuture(LEASE_MS), pid: process.pid, host: hostname(), ACL: {} });
     validUntil = Date.now() + LEASE_MS;
     keepRenewing(row.objectId);
     return row.objectId;
@@ -69,7 +70,7 @@ export async function releaseMyLease(): Promise<void> {
 
 /** Ends a lease now: its process is known to be dead (the supervisor saw it exit). */
 export async function endLease(id: string): Promise<void> {
-  await updateWhere('ProcessLease', { objectId: id }, { expiresAt: dateValue(new Date(0)) });
+  await updateOne('ProcessLease', { objectId: id }, { expiresAt: dateValue(new Date(0)) });
 }
 
 /** Whether the process holding this lease may still be running a checkout. */

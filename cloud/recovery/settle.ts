@@ -8,7 +8,8 @@
 import { type Cents, fromCents, toCents } from '../domain/money';
 import { Code, isParseError } from '../edge/errors';
 import { toSaleTerms } from '../edge/records';
-import { findRows, type Row } from '../edge/server-internals';
+import { findRows } from '../edge/db';
+import { type Row } from '../edge/rows';
 import { shopConfig } from '../../parse-config';
 import { orderJSON } from '../checkout/order-fields';
 import {

@@ -1,17 +1,7 @@
-import { ensureUniqueIndex } from '../edge/server-internals';
+import { ensureUniqueIndex } from '../edge/db';
+import { UNIQUE_INDEXES } from './unique-keys';
 
-/**
- * Uniqueness the database enforces, so that concurrent creates cannot make duplicates:
- * Parse's schema API cannot declare unique indexes, so they are created when cloud code loads.
- */
-export const UNIQUE_INDEXES: ReadonlyArray<{ className: string; fields: string[] }> = [
-  { className: 'Inventory', fields: ['product'] },
-  { className: 'Cart', fields: ['user'] },
-  { className: 'CheckoutRecord', fields: ['user', 'idempotencyKey'] },
-  { className: 'SaleBuyer', fields: ['sale', 'user'] },
-  { className: 'CodeRedemption', fields: ['code', 'user'] },
-  { className: 'Lock', fields: ['key'] },
-];
+export { UNIQUE_INDEXES };
 
 let ensured: Promise<void> | undefined;
 

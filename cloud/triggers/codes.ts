@@ -9,7 +9,7 @@ import { adminOnlyACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { checkUnderSaveLease, releaseSaveLease } from '../edge/lock';
 import { afterSave, beforeSave } from '../edge/report';
-import { findRows } from '../edge/server-internals';
+import { codeTaken, missingProduct } from '../edge/records';
 
 const CODE_CLASSES = ['Coupon', 'DiscountCode'] as const;
 const FIELDS = ['code', 'discount', 'percentage', 'minSubtotal', 'validFrom', 'validUntil', 'usageLimit', 'perUserLimit', 'active', 'products'];
@@ -18,8 +18,7 @@ async function checkProductsExist(products: unknown): Promise<void> {
   if (!Array.isArray(products) || products.length === 0) return;
   const ids = products.map((p: { className?: string; id?: string }) => (p?.className === 'Product' ? p.id : undefined));
   if (ids.some((id) => !id)) failField('products', 'must be a list of Product pointers');
-  const found = await findRows('Product', { objectId: { $in: ids } }, { limit: ids.length, keys: ['objectId'] });
-  const missing = ids.find((id) => !found.some((row) => row.objectId === id));
+  const missing = await missingProduct(ids as string[]);
   if (missing) failField('products', `no product with id ${missing}`);
 }
 
@@ -46,9 +45,7 @@ for (const className of CODE_CLASSES) {
     const code: string = row.get('code');
     await checkUnderSaveLease(req.context, `code:${code}`, `Another save of code ${code} is in progress; try again.`, async () => {
       for (const other of CODE_CLASSES) {
-        const where: Record<string, unknown> = { code };
-        if (other === className && row.id) where.objectId = { $ne: row.id };
-        if ((await findRows(other, where, { limit: 1, keys: ['objectId'] })).length > 0) {
+        if (await codeTaken(other, code, other === className ? row.id : undefined)) {
           failField('code', `${code} already exists (as a ${other}); codes are unique across coupons and discount codes`);
         }
       }

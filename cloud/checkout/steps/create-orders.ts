@@ -1,4 +1,4 @@
-import { deleteRows, insertOrders } from '../order-fields';
+import { deleteRows, insertOrders } from '../../invariants/order-rows';
 import type { CheckoutCtx } from '../context';
 import type { Step } from '../run-steps';
 

@@ -1,4 +1,4 @@
-import { deleteRows, insertCharges } from '../order-fields';
+import { deleteRows, insertCharges } from '../../invariants/order-rows';
 import type { CheckoutCtx } from '../context';
 import type { Step } from '../run-steps';
 

@@ -1,0 +1,166 @@
+/**
+ * The one door to Parse Server's private internals, for what the SDK cannot do: a conditional
+ * atomic update (UPDATE ... WHERE stock >= n RETURNING *, findOneAndUpdate on MongoDB), inserts and
+ * deletes without triggers, internal reads without the REST round trip, unique indexes, and Live
+ * Query publishing of such writes. Only the modules that own an invariant (invariants/, the cart
+ * store, the save lease), recovery, the record loaders and Live Query publishing import it
+ * (test/unit/db-door.test.ts keeps it so); test/integration/db.contract.int.test.ts pins every
+ * private call it makes, so a Parse Server upgrade names what broke.
+ */
+import { UNIQUE_INDEXES } from '../setup/unique-keys';
+import type { Row } from './rows';
+
+export type { Row };
+
+export interface SchemaController {
+  getClassLevelPermissions(className: string): unknown;
+  getOneSchema(className: string, allowVolatileClasses?: boolean): Promise<{ fields: Record<string, { type: string; targetClass?: string }> }>;
+}
+
+// The last parameter of each is a schema controller to use instead of loading the schema again.
+interface DatabaseController {
+  update(
+    className: string,
+    where: Record<string, unknown>,
+    update: Record<string, unknown>,
+    options: Record<string, unknown>,
+    skipSanitization: boolean,
+    validateOnly: boolean,
+    schema: SchemaController,
+  ): Promise<Record<string, unknown> | undefined>;
+  loadSchema(): Promise<SchemaController>;
+  destroy(className: string, where: Record<string, unknown>, options: Record<string, unknown>, schema: SchemaController): Promise<unknown>;
+  create(className: string, object: Record<string, unknown>, options: Record<string, unknown>, validateOnly: boolean, schema: SchemaController): Promise<unknown>;
+  find(className: string, where: Record<string, unknown>, options: Record<string, unknown>, auth: Record<string, unknown>, schema: SchemaController): Promise<Row[]>;
+  adapter: {
+    ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
+  };
+}
+
+export interface LiveQueryController {
+  hasLiveQuery(className: string): boolean;
+  onAfterSave(className: string, current: Parse.Object, original: Parse.Object | null, perms: unknown): void;
+}
+
+interface HostConfig {
+  database: DatabaseController;
+  liveQueryController: LiveQueryController;
+}
+
+let host: HostConfig | undefined;
+
+/**
+ * The running Parse Server's controllers for this app, through the global `Parse.Server` that the
+ * host sets up (requiring parse-server/lib/... from cloud code would load a second, empty copy on
+ * someone else's server). Every access of `Parse.Server` builds a new Config, so the first is kept:
+ * the schema is defined and locked, and both controllers are stateless between calls.
+ */
+function hostConfig(): HostConfig {
+  if (host) return host;
+  const config = (Parse as unknown as { Server?: HostConfig }).Server;
+  if (!config?.database) throw new Error('Parse Server is not running in this process');
+  host = { database: config.database, liveQueryController: config.liveQueryController };
+  return host;
+}
+
+const SCHEMA_REUSE_MS = 30_000;
+let schemaCache: { loaded: Promise<SchemaController>; at: number } | undefined;
+
+/**
+ * Parse Server loads the schema for every database operation. Internal operations reuse one loaded
+ * schema for a while: the schema is defined at start-up and locked.
+ */
+export function loadedSchema(): Promise<SchemaController> {
+  if (!schemaCache || Date.now() - schemaCache.at > SCHEMA_REUSE_MS) {
+    const loaded = hostConfig().database.loadSchema();
+    schemaCache = { loaded, at: Date.now() };
+    loaded.catch(() => (schemaCache = undefined));
+  }
+  return schemaCache.loaded;
+}
+
+/** Live Query's controller of this server, and the class's CLP to publish with. */
+export async function liveQuery(className: string): Promise<{ controller: LiveQueryController; perms: unknown } | null> {
+  const controller = hostConfig().liveQueryController;
+  if (!controller?.hasLiveQuery(className)) return null;
+  return { controller, perms: (await loadedSchema()).getClassLevelPermissions(className) };
+}
+
+/** Rows as the master key sees them, in REST format; no triggers, ACLs or SDK round trip. */
+export async function findRows(
+  className: string,
+  where: Record<string, unknown>,
+  options: { limit?: number; skip?: number; sort?: Record<string, 1 | -1>; keys?: string[] } = {},
+): Promise<Row[]> {
+  return hostConfig().database.find(className, where, { limit: 1000, ...options }, {}, await loadedSchema());
+}
+
+const OBJECT_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** An objectId in Parse's own form (10 alphanumerics). */
+function newObjectId(): string {
+  const bytes = require('node:crypto').randomBytes(10) as Buffer;
+  return [...bytes].map((b) => OBJECT_ID_CHARS[b % OBJECT_ID_CHARS.length]).join('');
+}
+
+/**
+ * Inserts one row as the master key, skipping triggers and Live Query (callers publish what
+ * subscribers must see). Returns the row with its objectId and timestamps; a unique index
+ * violation rejects with DUPLICATE_VALUE (137).
+ */
+export async function insertOne(className: string, fields: Record<string, unknown>): Promise<Row> {
+  const now = new Date().toISOString();
+  const row = { ...fields, objectId: newObjectId(), createdAt: now, updatedAt: now };
+  await hostConfig().database.create(className, { ...row }, {}, false, await loadedSchema());
+  return row;
+}
+
+const isPlainValue = (value: unknown) => value !== undefined && (typeof value !== 'object' || value === null || '__type' in (value as object));
+
+/** Throws unless `where` pins one row: its objectId, or every field of one of the class's unique indexes. */
+export function assertUniqueKey(className: string, where: Record<string, unknown>): void {
+  if (typeof where.objectId === 'string') return;
+  const keys = UNIQUE_INDEXES.filter((index) => index.className === className).map((index) => index.fields);
+  if (keys.some((fields) => fields.every((field) => isPlainValue(where[field])))) return;
+  throw new Error(`updateOne(${className}) needs objectId or a unique key in its condition, got ${Object.keys(where).join(', ') || 'none'}: on PostgreSQL the adapter would update every matching row`);
+}
+
+/**
+ * One conditional atomic write of the row that `where` pins (objectId or a unique key; more
+ * conditions may follow): applies `update` (REST operations such as Increment) and returns the row
+ * as updated, or null when no row matched. The database settles races.
+ */
+export async function updateOne(className: string, where: Record<string, unknown>, update: Record<string, unknown>): Promise<Row | null> {
+  assertUniqueKey(className, where);
+  try {
+    const row = await hostConfig().database.update(className, where, { ...update, updatedAt: new Date().toISOString() }, {}, true, false, await loadedSchema());
+    return (row as Row | undefined) ?? null;
+  } catch (error) {
+    if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return null;
+    throw error;
+  }
+}
+
+/** Deletes the rows matching `where` (no triggers); true when at least one was deleted. */
+export async function deleteWhere(className: string, where: Record<string, unknown>): Promise<boolean> {
+  try {
+    await hostConfig().database.destroy(className, where, {}, await loadedSchema());
+    return true;
+  } catch (error) {
+    if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return false;
+    throw error;
+  }
+}
+
+/**
+ * Creates a unique index; both storage adapters support it. Idempotent. Returns false when the
+ * class does not exist yet (a host without our defined schema: apply schema/ first).
+ */
+export async function ensureUniqueIndex(className: string, fieldNames: string[]): Promise<boolean> {
+  const { database } = hostConfig();
+  // MongoDB names pointer columns _p_<field>: the adapter needs the class's fields to know which.
+  const schema = await (await database.loadSchema()).getOneSchema(className, false).catch(() => null);
+  if (!schema) return false;
+  await database.adapter.ensureUniqueness(className, schema, fieldNames);
+  return true;
+}

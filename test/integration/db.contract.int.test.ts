@@ -1,0 +1,118 @@
+/**
+ * Contract tests of the private Parse Server calls behind cloud/edge/db.ts, run in-process against
+ * a real Parse Server and PostgreSQL: when an upgrade changes one of them, the test of that call
+ * names it.
+ */
+import http from 'node:http';
+import express from 'express';
+import ParseServer from 'parse-server';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { deleteWhere, ensureUniqueIndex, findRows, insertOne, liveQuery, loadedSchema, updateOne } from '../../cloud/edge/db';
+import { loadSchemaDefinitions } from '../../scripts/server/app';
+import { freePort } from '../../scripts/server/embedded-postgres';
+import { createTestDatabase, MASTER_KEY } from '../helpers/server';
+
+let httpServer: http.Server;
+let parseServer: { handleShutdown?: () => Promise<void> };
+
+beforeAll(async () => {
+  const port = await freePort();
+  const server = new ParseServer({
+    appId: 'db-contract',
+    masterKey: MASTER_KEY,
+    databaseURI: await createTestDatabase(),
+    serverURL: `http://127.0.0.1:${port}/parse`,
+    cloud: () => undefined,
+    schema: { definitions: loadSchemaDefinitions(), strict: true, lockSchemas: true },
+    liveQuery: { classNames: ['Inventory'] },
+    logLevel: 'error',
+    logsFolder: null,
+    verifyServerUrl: false,
+  } as never);
+  await server.start();
+  parseServer = server as never;
+  const app = express();
+  app.use('/parse', server.app);
+  httpServer = app.listen(port, '127.0.0.1');
+});
+
+afterAll(async () => {
+  httpServer?.close();
+  await parseServer?.handleShutdown?.().catch(() => undefined); // it also closes a Live Query server this test never started
+});
+
+const key = (name: string) => `contract-${name}-${Math.random().toString(36).slice(2)}`;
+const lock = (name: string) => ({ key: key(name), token: 't', expiresAt: { __type: 'Date', iso: '2099-01-01T00:00:00.000Z' }, ACL: {} });
+
+describe('Parse.Server (the host Config) and its DatabaseController', () => {
+  test('adapter.ensureUniqueness: a unique index makes a second insert fail with 137', async () => {
+    expect(await ensureUniqueIndex('Lock', ['key'])).toBe(true);
+    expect(await ensureUniqueIndex('NoSuchClass', ['key'])).toBe(false);
+    const row = await insertOne('Lock', lock('unique'));
+    await expect(insertOne('Lock', { ...lock('unique'), key: row.key })).rejects.toMatchObject({ code: 137 });
+  });
+
+  test('create: insertOne stores the row with a 10-character objectId and timestamps', async () => {
+    const row = await insertOne('Lock', lock('create'));
+    expect(row.objectId).toMatch(/^[A-Za-z0-9]{10}$/);
+    const [found] = await findRows('Lock', { objectId: row.objectId });
+    expect(found).toMatchObject({ key: row.key, token: 't' });
+    expect(typeof found.createdAt).toBe('string');
+  });
+
+  test('find: keys, sort, limit and skip, in REST format', async () => {
+    const prefix = key('find');
+    for (const n of [3, 1, 2]) await insertOne('Lock', { ...lock('find'), key: `${prefix}-${n}` });
+    const rows = await findRows('Lock', { key: { $regex: `^${prefix}` } }, { sort: { key: 1 }, limit: 2, skip: 1, keys: ['key'] });
+    expect(rows.map((r) => r.key)).toEqual([`${prefix}-2`, `${prefix}-3`]);
+    expect(rows[0].token).toBeUndefined();
+    expect(rows[0].expiresAt).toBeUndefined();
+    const [dated] = await findRows('Lock', { key: `${prefix}-1` });
+    expect(dated.expiresAt).toEqual({ __type: 'Date', iso: '2099-01-01T00:00:00.000Z' });
+  });
+
+  test('update (7 positional arguments): one conditional write returns the row after it, or null when nothing matched', async () => {
+    const row = await insertOne('ProcessLease', { expiresAt: { __type: 'Date', iso: '2099-01-01T00:00:00.000Z' }, pid: 5, ACL: {} });
+    const raised = await updateOne('ProcessLease', { objectId: row.objectId, pid: { $gte: 5 } }, { pid: { __op: 'Increment', amount: 2 } });
+    expect(raised?.pid).toBe(7);
+    expect(await updateOne('ProcessLease', { objectId: row.objectId, pid: { $gte: 8 } }, { pid: { __op: 'Increment', amount: 1 } })).toBeNull();
+    expect(await updateOne('ProcessLease', { objectId: 'missing000' }, { pid: 1 })).toBeNull();
+    const [stored] = await findRows('ProcessLease', { objectId: row.objectId });
+    expect(stored.pid).toBe(7);
+  });
+
+  test('update: Add and Remove on an array, and a condition with $all on it', async () => {
+    const row = await insertOne('SaleBuyer', {
+      sale: { __type: 'Pointer', className: 'FlashSale', objectId: 'sale000001' },
+      user: { __type: 'Pointer', className: '_User', objectId: key('u').slice(0, 20) },
+      units: 0,
+      holds: [],
+      ACL: {},
+    });
+    const where = { sale: row.sale, user: row.user };
+    expect((await updateOne('SaleBuyer', where, { units: { __op: 'Increment', amount: 1 }, holds: { __op: 'Add', objects: ['c1:1'] } }))?.holds).toEqual(['c1:1']);
+    expect(await updateOne('SaleBuyer', { ...where, holds: { $all: ['c2:1'] } }, { units: { __op: 'Increment', amount: -1 } })).toBeNull();
+    const released = await updateOne('SaleBuyer', { ...where, holds: { $all: ['c1:1'] } }, { units: { __op: 'Increment', amount: -1 }, holds: { __op: 'Remove', objects: ['c1:1'] } });
+    expect(released).toMatchObject({ units: 0, holds: [] });
+  });
+
+  test('destroy: deleteWhere deletes what matches and says whether anything did', async () => {
+    const row = await insertOne('Lock', lock('delete'));
+    expect(await deleteWhere('Lock', { key: row.key, token: 'other' })).toBe(false);
+    expect(await deleteWhere('Lock', { key: row.key })).toBe(true);
+    expect(await findRows('Lock', { objectId: row.objectId })).toEqual([]);
+  });
+
+  test('loadSchema: the schema controller gives class-level permissions and fields', async () => {
+    const schema = await loadedSchema();
+    expect(schema.getClassLevelPermissions('Inventory')).toMatchObject({ find: { '*': true } });
+    expect((await schema.getOneSchema('Inventory', false)).fields.product).toMatchObject({ type: 'Pointer', targetClass: 'Product' });
+  });
+
+  test('liveQueryController: hasLiveQuery and onAfterSave for the classes Live Query serves', async () => {
+    const live = await liveQuery('Inventory');
+    expect(typeof live?.controller.onAfterSave).toBe('function');
+    expect(live?.perms).toMatchObject({ get: { '*': true } });
+    expect(await liveQuery('Lock')).toBeNull();
+  });
+});
