@@ -7,6 +7,7 @@ import './triggers/order';
 import './triggers/codes';
 import './triggers/find-limits';
 import './triggers/user';
+import './triggers/validation';
 import './functions/time';
 import './functions/admin';
 import './functions/catalog';

@@ -3,6 +3,8 @@
  * Parse Server logs them at `info` (see logLevels in the server options). Anything else thrown from
  * cloud code is a bug: these registration helpers log it with where it came from, then rethrow.
  */
+import { checkFindQuery, checkSavedFields, keepLoggable } from './save-checks';
+
 type Cloud = typeof Parse.Cloud;
 type HandlerOf<F extends (...args: never[]) => unknown> = Parameters<F>[1];
 export type FunctionRequest = Parameters<NonNullable<HandlerOf<Cloud['define']>>>[0];
@@ -28,14 +30,30 @@ export function defineFunction(name: string, handler: (req: FunctionRequest) => 
   Parse.Cloud.define(name, reportUnexpected(name, handler));
 }
 
+/**
+ * Every beforeSave first makes its object safe for Parse Server to log (a refusal is logged with
+ * the object; one that cannot be encoded took the process down) and checks the changed fields
+ * against the running schema (142 naming the field), so the handler sees only well-typed values.
+ */
 export function beforeSave(className: ClassName, handler: (req: BeforeSaveRequest) => unknown): void {
-  Parse.Cloud.beforeSave(className, reportUnexpected(`beforeSave ${nameOf(className)}`, handler) as never);
+  const name = nameOf(className);
+  const checked = async (req: BeforeSaveRequest) => {
+    keepLoggable(req.object);
+    await checkSavedFields(name, req);
+    return handler(req);
+  };
+  Parse.Cloud.beforeSave(className, reportUnexpected(`beforeSave ${name}`, checked) as never);
 }
 
 export function afterSave(className: ClassName, handler: (req: AfterSaveRequest) => unknown): void {
   Parse.Cloud.afterSave(className, reportUnexpected(`afterSave ${nameOf(className)}`, handler) as never);
 }
 
+/** Every beforeFind first checks the find's constraints against the running schema (142 naming the place). */
 export function beforeFind(className: ClassName, handler: (req: BeforeFindRequest) => unknown): void {
-  Parse.Cloud.beforeFind(className, reportUnexpected(`beforeFind ${nameOf(className)}`, handler) as never);
+  const checked = async (req: BeforeFindRequest) => {
+    await checkFindQuery(req.query as never);
+    return handler(req);
+  };
+  Parse.Cloud.beforeFind(className, reportUnexpected(`beforeFind ${nameOf(className)}`, checked) as never);
 }
