@@ -382,3 +382,27 @@ describe('POST /classes/Order', () => {
     expect((await failure(server.ok('DELETE', `/classes/Order/${orders[0].id}`, undefined, { session: user }))).code).toBe(119);
   });
 });
+
+describe('Live Query events of a checkout', () => {
+  test('a refused checkout announces nothing it undid; a completed one announces each change once', async () => {
+    const user = await server.signUp();
+    const productId = await server.product({ price: 20, stock: 10 });
+    const saleId = await server.sale(productId, { discountPrice: 15, startTime: at(-MINUTE), endTime: at(60 * MINUTE), quantityLimit: 5 });
+    const [inventory] = await server.inventoryRows(productId);
+    const sales = await subscribe(server.port, 'FlashSale', { objectId: saleId });
+    const stock = await subscribe(server.port, 'Inventory', { objectId: inventory.objectId });
+    try {
+      // The sale units are claimed, then 4003: the claim is undone and never announced.
+      expect((await failure(buy(user, productId, 2, { expectedTotal: 40 }))).code).toBe(4003);
+      await buy(user, productId, 2, { expectedTotal: 30 });
+      await sales.waitFor((e) => e.object?.soldCount === 2);
+      await stock.waitFor((e) => e.object?.stock === 8);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(sales.events.map((e) => e.object?.soldCount)).toEqual([2]);
+      expect(stock.events.map((e) => e.object?.stock)).toEqual([8]);
+    } finally {
+      sales.close();
+      stock.close();
+    }
+  });
+});
