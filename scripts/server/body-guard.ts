@@ -7,10 +7,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { BODY_LIMIT, isTooLarge, refuseTooLarge } from './body-limit';
 import { checkValue } from '../../cloud/edge/rest-values';
-import { checkRequest } from './request-check';
+import { checkRequest, unavailableFeature } from './request-check';
 
 const INVALID_JSON = 107;
 const INVALID_INPUT = 142;
+const COMMAND_UNAVAILABLE = 108;
 
 class BadBody extends Error {}
 
@@ -50,6 +51,8 @@ export function bodyGuard(limit = BODY_LIMIT) {
     },
     (req: Request, res: Response, next: NextFunction) => {
       try {
+        const unavailable = unavailableFeature(req.method, req.path);
+        if (unavailable) return refuse(res, COMMAND_UNAVAILABLE, unavailable);
         const found = checkRequest(req.method, req.path, req.body, req.query as Record<string, unknown>);
         if (found) return refuse(res, INVALID_INPUT, `${found.field}: ${found.rule}`);
         next();

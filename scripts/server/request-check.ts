@@ -122,6 +122,21 @@ function checkBatch(body: unknown, at: string): Check {
   return null;
 }
 
+/**
+ * Routes of features this server does not have, which Parse Server answers with HTTP 500: password
+ * reset and email verification need an email adapter, and none is configured; upgrading a legacy
+ * session writes a `_User.sessionToken` column that PostgreSQL does not have (every session here is
+ * revocable already). The message says so.
+ */
+export function unavailableFeature(method: string, route: string): string | null {
+  if (method !== 'POST') return null;
+  if (/^\/(requestPasswordReset|verificationEmailRequest)\/?$/.test(route)) {
+    return 'This server sends no email, so password reset and email verification are not available; ask the shop for help.';
+  }
+  if (/^\/upgradeToRevocableSession\/?$/.test(route)) return 'Every session of this server is revocable already; there is nothing to upgrade.';
+  return null;
+}
+
 /** A request as express sees it on the Parse mount; null when Parse may have it. */
 export function checkRequest(method: string, route: string, body: unknown, query: Record<string, unknown>): Check {
   for (const [key, value] of Object.entries(query)) {
