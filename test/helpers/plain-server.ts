@@ -1,0 +1,79 @@
+/**
+ * A bare Parse Server with only this project's cloud code and schema, as a host like Back4app runs
+ * it: none of scripts/server (no body guard, no GraphQL guard, no process guard), Parse Server's own
+ * uncaught-exception handler in place. For tests of what the cloud code guarantees on its own.
+ */
+import { spawn } from 'node:child_process';
+import { freePort } from '../../scripts/server/embedded-postgres';
+import { ADMIN, APP_ID, createTestDatabase, MASTER_KEY, ROOT, TestServer } from './server';
+
+const PLAIN_SERVER = `
+const { readdirSync, readFileSync } = require('node:fs');
+const path = require('node:path');
+const express = require('express');
+const { default: ParseServer, ParseGraphQLServer } = require('parse-server');
+(async () => {
+  const port = Number(process.env.PORT);
+  const schemaDir = path.join(process.cwd(), 'schema');
+  const definitions = readdirSync(schemaDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(schemaDir, f), 'utf8')));
+  const server = new ParseServer({
+    appId: process.env.APP_ID,
+    masterKey: process.env.MASTER_KEY,
+    databaseURI: process.env.DATABASE_URI,
+    serverURL: 'http://127.0.0.1:' + port + '/parse',
+    cloud: path.join(process.cwd(), 'cloud', 'main.ts'),
+    schema: { definitions, strict: true, lockSchemas: true, deleteExtraFields: false, recreateModifiedFields: false },
+    allowClientClassCreation: false,
+    liveQuery: { classNames: ['Inventory', 'FlashSale', 'Product', 'Order'] },
+    verifyServerUrl: false,
+    logsFolder: null,
+    logLevel: 'error',
+  });
+  await server.start();
+  const app = express();
+  app.use('/parse', server.app);
+  new ParseGraphQLServer(server, { graphQLPath: '/graphql' }).applyGraphQL(app);
+  const { ensureAdminUser } = require(path.join(process.cwd(), 'scripts', 'server', 'admin-user.ts'));
+  await ensureAdminUser({ username: process.env.ADMIN_USERNAME, password: process.env.ADMIN_PASSWORD });
+  const httpServer = app.listen(port, '127.0.0.1', () => console.log('plain server listening on http://127.0.0.1:' + port));
+  await ParseServer.createLiveQueryServer(httpServer, { appId: process.env.APP_ID, masterKey: process.env.MASTER_KEY, serverURL: 'http://127.0.0.1:' + port + '/parse' });
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+/** Starts the plain server in a child process on its own database; `env` adds variables (NODE_ENV). */
+export async function startPlainServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const databaseURI = await createTestDatabase();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', PLAIN_SERVER], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'test',
+      PORT: String(port),
+      APP_ID,
+      MASTER_KEY,
+      DATABASE_URI: databaseURI,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`plain server did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('plain server listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then((code) => reject(new Error(`plain server exited with ${code}:\n${output}`)));
+  });
+  return new TestServer({ child, output: () => output, port, exited }, databaseURI);
+}
