@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function healthy(port: number): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/parse/health`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`http://127.0.0.1:${port}/parse/health`, { signal: AbortSignal.timeout(10_000) });
     return response.status === 200;
   } catch {
     return false;
@@ -66,18 +66,19 @@ async function killMidStorm(s: TestServer, { workers }: { workers: number }) {
   const killedAt = Date.now();
   const mark = (what: string) => console.log(`${what} ${Date.now() - killedAt} ms after the kill`);
 
-  // The port answers again within 2 s (with two workers, it never stops: the survivor answers).
-  const polls: boolean[] = [];
-  let servingAt = 0;
-  while (Date.now() - killedAt < 3_000) {
-    const ok = await healthy(s.port);
-    polls.push(ok);
-    if (ok && !servingAt) servingAt = Date.now();
-    if (servingAt && Date.now() - killedAt > 1_000) break;
-    await sleep(20);
+  // The port answers again within 2 s. With two workers it never stops: every request sent after
+  // the kill is answered (slowly, perhaps: the survivor carries the storm), none refused or reset.
+  const polls: Array<Promise<{ sentAt: number; ok: boolean; answeredAt: number }>> = [];
+  while (Date.now() - killedAt < 2_500) {
+    const sentAt = Date.now();
+    polls.push(healthy(s.port).then((ok) => ({ sentAt, ok, answeredAt: Date.now() })));
+    await sleep(50);
   }
+  const answers = await Promise.all(polls);
+  const servingAt = Math.min(...answers.filter((a) => a.ok).map((a) => a.answeredAt));
+  console.log(`the port answered again ${servingAt - killedAt} ms after the kill`);
   expect(servingAt - killedAt).toBeLessThan(KILL_TO_SERVING_MS);
-  if (survivors.length > 0) expect(polls.filter((ok) => !ok).length).toBeLessThanOrEqual(1);
+  if (survivors.length > 0) expect(answers.filter((a) => !a.ok && a.sentAt > killedAt + 100)).toEqual([]);
   mark('serving');
   await storm;
   mark('storm answered');
