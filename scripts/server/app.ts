@@ -98,6 +98,10 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
   const app = express();
   if (config.trustProxy) app.set('trust proxy', true);
   const httpServer = http.createServer(app);
+  // Keep idle connections longer than clients and load balancers do (60 s is common), so the server
+  // never closes one just as a client sends its next request on it (the client would see a reset).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const port = config.port;
   let listening = false;
   const startListening = async () => {
