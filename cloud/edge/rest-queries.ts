@@ -3,7 +3,7 @@
  * PostgreSQL answers HTTP 500 to a comparison of the wrong type (`price > "x"`), an empty `$or`
  * branch, a subfield of a non-Object field, an invalid regex or a `limit` that is not a number.
  */
-import { type Check, type ClassSpec, type FieldSpec, checkTypedValue, checkValue, isDate, isPointer, isRecord, join, problemAt } from './rest-values';
+import { type Check, type ClassSpec, type FieldSpec, type UnknownFields, checkTypedValue, checkValue, isDate, isPointer, isRecord, join, problemAt } from './rest-values';
 
 export type SchemaLookup = (className: string) => ClassSpec | undefined;
 
@@ -16,12 +16,15 @@ const GEO_OPERATORS = new Set([
 const REGEX_MAX = 1000;
 const LIST_OPTIONS = ['order', 'keys', 'excludeKeys', 'include'];
 
-/** A value compared with a field for equality ($eq, $ne, $in, a plain value): null matches "unset". */
+/**
+ * A value compared with a field for equality ($eq, $ne, $in, a plain value): null matches "unset",
+ * and text of any length may be looked for (only storing it under an index is limited).
+ */
 function checkOperand(spec: FieldSpec, value: unknown, at: string): Check {
   if (value === null) return null;
   if (spec.type === 'Array' || spec.type === 'Object' || spec.type === 'ACL') return checkValue(value, at);
   if (spec.type === 'Relation') return isPointer(value) && value.className === spec.targetClass ? null : problemAt(at, `must be a Pointer to ${spec.targetClass}`);
-  return checkTypedValue({ ...spec, required: false }, value, at);
+  return checkTypedValue({ type: spec.type, targetClass: spec.targetClass }, value, at);
 }
 
 function checkBound(spec: FieldSpec, value: unknown, at: string): Check {
@@ -30,7 +33,7 @@ function checkBound(spec: FieldSpec, value: unknown, at: string): Check {
     return typeof value.$relativeTime === 'string' ? checkValue(value.$relativeTime, join(at, '$relativeTime')) : problemAt(at, '$relativeTime needs text like "3 days ago"');
   }
   if (spec.type === 'Date' && !isDate(value)) return problemAt(at, 'must be a Date ({"__type": "Date", "iso": "2026-01-31T12:00:00.000Z"})');
-  return checkTypedValue({ ...spec, required: false }, value, at);
+  return checkTypedValue({ type: spec.type, targetClass: spec.targetClass }, value, at);
 }
 
 function checkRegex(spec: FieldSpec, value: unknown, at: string): Check {
@@ -45,13 +48,13 @@ function checkRegex(spec: FieldSpec, value: unknown, at: string): Check {
   return checkValue(value, at);
 }
 
-function checkSubquery(lookup: SchemaLookup, value: unknown, at: string, depth: number): Check {
+function checkSubquery(lookup: SchemaLookup, value: unknown, at: string, depth: number, unknown: UnknownFields): Check {
   if (!isRecord(value) || typeof value.className !== 'string') return problemAt(at, 'needs "className" and "where"');
-  return checkWhere(lookup, value.className, value.where ?? {}, join(at, 'where'), depth + 1);
+  return checkWhere(lookup, value.className, value.where ?? {}, join(at, 'where'), depth + 1, unknown);
 }
 
 /** The constraint on one field: a plain value (equality) or an object of `$` operators. */
-function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, at: string, depth: number): Check {
+function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, at: string, depth: number, unknown: UnknownFields): Check {
   const operators = isRecord(value) && Object.keys(value).some((key) => key.startsWith('$'));
   if (!operators) return checkOperand(spec, value, at);
   for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
@@ -87,11 +90,11 @@ function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, 
         break;
       case '$select':
       case '$dontSelect':
-        found = isRecord(operand) && typeof operand.key === 'string' ? checkSubquery(lookup, operand.query, join(place, 'query'), depth) : problemAt(place, 'needs "query" ({ className, where }) and "key"');
+        found = isRecord(operand) && typeof operand.key === 'string' ? checkSubquery(lookup, operand.query, join(place, 'query'), depth, unknown) : problemAt(place, 'needs "query" ({ className, where }) and "key"');
         break;
       case '$inQuery':
       case '$notInQuery':
-        found = checkSubquery(lookup, operand, place, depth);
+        found = checkSubquery(lookup, operand, place, depth, unknown);
         break;
       case '$text': {
         const search = isRecord(operand) ? operand.$search : undefined;
@@ -114,8 +117,12 @@ function firstProblem<T>(items: T[], check: (item: T, i: number) => Check): Chec
   return null;
 }
 
-/** The `where` of a find on `className`: every field constrained by a value or operator that fits its type. */
-export function checkWhere(lookup: SchemaLookup, className: string, where: unknown, at = 'where', depth = 0): Check {
+/**
+ * The `where` of a find on `className`: every field constrained by a value or operator that fits its
+ * type. A field the class does not have is refused by name, or (`unknown: 'check'`) only checked
+ * for well-formed values.
+ */
+export function checkWhere(lookup: SchemaLookup, className: string, where: unknown, at = 'where', depth = 0, unknown: UnknownFields = 'refuse'): Check {
   if (depth > 8) return problemAt(at, 'nested too deeply');
   if (!isRecord(where)) return problemAt(at, 'must be an object of field constraints');
   const fields = lookup(className);
@@ -126,7 +133,7 @@ export function checkWhere(lookup: SchemaLookup, className: string, where: unkno
     let found: Check;
     if (key === '$or' || key === '$and' || key === '$nor') {
       const valid = Array.isArray(value) && value.length > 0 && value.every((branch) => isRecord(branch) && Object.keys(branch).length > 0);
-      found = valid ? firstProblem(value as unknown[], (branch, i) => checkWhere(lookup, className, branch, join(place, i), depth + 1)) : problemAt(place, 'must be a non-empty list of non-empty constraints');
+      found = valid ? firstProblem(value as unknown[], (branch, i) => checkWhere(lookup, className, branch, join(place, i), depth + 1, unknown)) : problemAt(place, 'must be a non-empty list of non-empty constraints');
     } else if (key === '$relatedTo') {
       found = isRecord(value) && isPointer(value.object) && typeof value.key === 'string' ? null : problemAt(place, 'needs "object" (a Pointer) and "key"');
     } else if (key.startsWith('$')) {
@@ -134,12 +141,13 @@ export function checkWhere(lookup: SchemaLookup, className: string, where: unkno
     } else if (!fields) {
       found = checkValue(value, place, 'nowhere', depth + 1);
     } else if (key.includes('.')) {
-      const base = key.slice(0, key.indexOf('.'));
-      found = fields[base]?.type === 'Object' ? checkValue(value, place, 'nowhere', depth + 1) : problemAt(place, `only an Object field has subfields; ${base} is not one of ${className}`);
+      const base = fields[key.slice(0, key.indexOf('.'))];
+      const subfields = base ? base.type === 'Object' : unknown === 'check';
+      found = subfields ? checkValue(value, place, 'nowhere', depth + 1) : problemAt(place, `only an Object field has subfields; ${key.slice(0, key.indexOf('.'))} is not one of ${className}`);
     } else if (!fields[key]) {
-      found = problemAt(place, `is not a field of ${className}`);
+      found = unknown === 'check' ? checkValue(value, place, 'nowhere', depth + 1) : problemAt(place, `is not a field of ${className}`);
     } else {
-      found = checkConstraint(lookup, fields[key], value, place, depth);
+      found = checkConstraint(lookup, fields[key], value, place, depth, unknown);
     }
     if (found) return found;
   }

@@ -261,11 +261,17 @@ export function checkFieldWrite(spec: FieldSpec | undefined, value: unknown, at:
 }
 
 /**
- * Every field of an object write (the body of POST /classes/X, PUT /classes/X/id, /users, a batch
- * sub-request). With `fields` (the class's schema) a field it does not list is refused; without,
- * only the encodings are checked. `at` prefixes field names in messages (a batch sub-request).
+ * What to do with a field the class's schema does not list: refuse it by name (our server, whose
+ * schema is locked), or check only its encoding (cloud code, which may run where Parse adds fields).
  */
-export function checkObjectWrite(className: string, fields: ClassSpec | undefined, body: unknown, at = ''): Check {
+export type UnknownFields = 'refuse' | 'check';
+
+/**
+ * Every field of an object write (the body of POST /classes/X, PUT /classes/X/id, /users, a batch
+ * sub-request). With `fields` (the class's schema) each field is checked against its type; without,
+ * only the encodings are. `at` prefixes field names in messages (a batch sub-request).
+ */
+export function checkObjectWrite(className: string, fields: ClassSpec | undefined, body: unknown, at = '', unknown: UnknownFields = 'refuse'): Check {
   if (!isRecord(body)) return problem(at, 'must be an object of fields');
   for (const [key, value] of Object.entries(body)) {
     const place = join(at, key);
@@ -280,14 +286,16 @@ export function checkObjectWrite(className: string, fields: ClassSpec | undefine
     if (dot > 0) {
       // a subfield of an Object field: { "settings.colour": "red" }
       const base = fields?.[key.slice(0, dot)];
-      if (fields && base?.type !== 'Object') return problem(place, `only an Object field has subfields; ${key.slice(0, dot)} is not one of ${className}`);
+      if (base ? base.type !== 'Object' : fields && unknown === 'refuse') {
+        return problem(place, `only an Object field has subfields; ${key.slice(0, dot)} is not one of ${className}`);
+      }
       if (value === null) return problem(place, 'cannot be null; send {"__op": "Delete"} to remove it');
       const found = isOperation(value) ? checkOperation(value, place, false, 1) : checkValue(value, place, 'nowhere', 1);
       if (found) return found;
       continue;
     }
     const spec = fields?.[key];
-    if (fields && !spec) return problem(place, `is not a field of ${className}`);
+    if (fields && !spec && unknown === 'refuse') return problem(place, `is not a field of ${className}`);
     const found = checkFieldWrite(spec, value, place);
     if (found) return found;
   }

@@ -53,7 +53,7 @@ interface SaveRequest {
 /**
  * Refuses (142 naming the field) a save whose changed fields do not fit the class: a value of the
  * wrong type or one that cannot be encoded, an operation that does not fit the field, null for a
- * typed field, a field the class does not have, or server bookkeeping written without the master key.
+ * typed field, or server bookkeeping written without the master key.
  */
 export async function checkSavedFields(className: string, req: SaveRequest): Promise<void> {
   const fields = await specOf(className);
@@ -70,7 +70,8 @@ export async function checkSavedFields(className: string, req: SaveRequest): Pro
       failField(key, spec ? typeRule(spec) : 'is not a value that can be saved');
     }
   }
-  const found = checkObjectWrite(className, fields, changes);
+  // A field the running schema lacks is Parse's to refuse or add (a host may not lock its schema).
+  const found = checkObjectWrite(className, fields, changes, '', 'check');
   if (found) failField(found.field, found.rule);
 }
 
@@ -98,7 +99,7 @@ export async function checkFindQuery(query: FindQuery): Promise<void> {
   const { where } = query.toJSON();
   const loaded = new Map<string, ClassSpec | undefined>();
   for (const name of classesIn(where, new Set([query.className]))) loaded.set(name, await specOf(name));
-  const found = checkWhere((name) => loaded.get(name), query.className, where ?? {}) ?? checkFindOptions({ skip: query._skip });
+  const found = checkWhere((name) => loaded.get(name), query.className, where ?? {}, 'where', 0, 'check') ?? checkFindOptions({ skip: query._skip });
   if (found) failField(found.field, found.rule);
 }
 

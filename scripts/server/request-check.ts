@@ -91,7 +91,8 @@ export function checkRoute(method: string, route: string, body: unknown, query: 
   const resource = resourceOf(route);
   if (resource) {
     const { className, objectId } = resource;
-    if ((verb === 'POST' && !objectId) || (verb === 'PUT' && objectId)) return checkObjectWrite(className, lookup(className), body, at);
+    // A field the class does not have is Parse's to refuse, after access: 119 to whoever may not write.
+    if ((verb === 'POST' && !objectId) || (verb === 'PUT' && objectId)) return checkObjectWrite(className, lookup(className), body, at, 'check');
     if (verb === 'GET') return checkFind(className, { ...query, ...(isRecord(body) ? body : {}) }, at);
   }
   const params = /^\/(functions|jobs)\//.test(route);

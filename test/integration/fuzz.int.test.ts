@@ -7,6 +7,7 @@
  * server (NODE_ENV=test) and as `npm start` does (development), where GraphQL adds stack traces.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -236,7 +237,8 @@ function generateCases(seeded: Seeded): Case[] {
     for (const role of ROLES) writes.push({ kind: 'write', what: `${className}.${field}: huge text`, role, method: 'POST', path: classPath(className), body: { [field]: HUGE }, field });
   }
   for (const definition of CLASSES) {
-    writes.push({ kind: 'write', what: `${definition.className}: unknown field`, role: nextRole(), method: 'POST', path: classPath(definition.className), body: { hack: 1 }, field: 'hack' });
+    // Parse refuses a field the locked schema lacks (after access and the class's own rules).
+    writes.push({ kind: 'write', what: `${definition.className}: unknown field`, role: nextRole(), method: 'POST', path: classPath(definition.className), body: { hack: 1 } });
   }
   writes.push({ kind: 'write', what: 'POST with _method PUT', role: 'admin', method: 'POST', path: classPath('Product', seeded.productId), body: { _method: 'PUT', price: 'free' }, field: 'price' });
   writes.push({ kind: 'write', what: 'the reported Order crash', role: 'customer', method: 'POST', path: '/classes/Order', body: { product: { __type: 'Object', className: 'X' }, quantity: 1 }, field: 'product' });
@@ -387,39 +389,37 @@ interface Outcome {
 // A stack frame (`at fn (/path/file.js:12:34)`, `at node:internal/...:1:2`) or Apollo's stacktrace field.
 const STACK_TRACE = /\bat (?:\S+ )?\(?(?:\/|file:|node:)\S+:\d+:\d+\)?|stacktrace/i;
 
-async function sendOnce(server: TestServer, sessions: Record<Role, Session | undefined>, fuzz: Case): Promise<Outcome> {
+/**
+ * One request, on a connection of its own: a kept-alive connection that the server closes as the
+ * next request goes out loses that request without an answer, and a retry of a write could not
+ * tell what the first attempt did.
+ */
+function send(server: TestServer, sessions: Record<Role, Session | undefined>, fuzz: Case): Promise<Outcome> {
   const headers: Record<string, string> = { 'X-Parse-Application-Id': APP_ID, 'Content-Type': 'application/json' };
   const session = sessions[fuzz.role];
   if (session) headers['X-Parse-Session-Token'] = session.sessionToken;
-  const url = fuzz.path === '/graphql' ? `http://127.0.0.1:${server.port}/graphql` : `${server.apiURL}${fuzz.path}`;
+  const url = new URL(fuzz.path === '/graphql' ? `http://127.0.0.1:${server.port}/graphql` : `${server.apiURL}${fuzz.path}`);
   const body = fuzz.body === undefined ? undefined : typeof fuzz.body === 'string' ? fuzz.body : JSON.stringify(fuzz.body);
-  let response: Response;
-  try {
-    response = await fetch(url, { method: fuzz.method, headers, body });
-  } catch (error) {
-    return { fuzz, status: 0, text: `no answer (${(error as { cause?: { code?: string } }).cause?.code ?? error})`, json: undefined };
-  }
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { fuzz, status: response.status, text, json };
-}
-
-/**
- * One request. A kept-alive connection the server closes as the request goes out fails without an
- * answer; that is tried again, up to three times (a stopped server fails every time).
- */
-async function send(server: TestServer, sessions: Record<Role, Session | undefined>, fuzz: Case): Promise<Outcome> {
-  let outcome = await sendOnce(server, sessions, fuzz);
-  for (let attempt = 1; outcome.status === 0 && attempt < 3; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    outcome = await sendOnce(server, sessions, fuzz);
-  }
-  return outcome;
+  if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+  return new Promise((resolve) => {
+    const request = http.request(url, { method: fuzz.method, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ fuzz, status: response.statusCode ?? 0, text, json });
+      });
+      response.on('error', (error) => resolve({ fuzz, status: 0, text: `no answer (${error.message})`, json: undefined }));
+    });
+    request.on('error', (error) => resolve({ fuzz, status: 0, text: `no answer (${(error as { code?: string }).code ?? error.message})`, json: undefined }));
+    request.end(body);
+  });
 }
 
 async function pool<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {

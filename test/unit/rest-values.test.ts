@@ -89,6 +89,12 @@ describe('checkObjectWrite: every field against its type', () => {
     expect(found?.rule).toContain(rule);
   });
 
+  test('cloud code leaves a field the schema lacks to Parse (a host may add fields), still checking its value', () => {
+    expect(checkObjectWrite('Product', PRODUCT, { colour: 'red', 'extra.deep': 1 }, '', 'check')).toBeNull();
+    expect(checkObjectWrite('Product', PRODUCT, { colour: { __type: 'Object', className: 'X' } }, '', 'check')?.field).toBe('colour');
+    expect(checkObjectWrite('Product', PRODUCT, { 'name.first': 'x' }, '', 'check')?.field).toBe('name.first');
+  });
+
   test('without the class schema only the encodings are checked', () => {
     expect(checkObjectWrite('Unknown', undefined, { anything: 5, other: { __op: 'Increment', amount: 1 } })).toBeNull();
     expect(checkObjectWrite('Unknown', undefined, { p: { __type: 'Pointer' } })).toEqual({ field: 'p', rule: 'a Pointer needs "className" and "objectId"' });
@@ -188,6 +194,15 @@ describe('checkWhere: constraints against the field types', () => {
     const found = checkWhere(lookup, 'Product', where);
     expect(found?.field).toBe(field);
     expect(found?.rule).toContain(rule);
+  });
+
+  test('text of any length may be looked for, even in an indexed field', () => {
+    expect(checkWhere(lookup, 'Product', { name: 'n'.repeat(INDEXED_TEXT_MAX * 10) })).toBeNull();
+  });
+
+  test('cloud code leaves a field the schema lacks to Parse', () => {
+    expect(checkWhere(lookup, 'Product', { colour: 'red', 'extra.deep': 1 }, 'where', 0, 'check')).toBeNull();
+    expect(checkWhere(lookup, 'Product', { price: { $gt: 'x' } }, 'where', 0, 'check')?.field).toBe('where.price.$gt');
   });
 
   test('options: whole numbers and lists of names', () => {
