@@ -10,7 +10,7 @@
 import { Code, fail, failField, isParseError } from '../edge/errors';
 import { deleteWhere, findRows, insertOne, updateOne } from '../edge/db';
 import { pointerTo, type Row } from '../edge/rows';
-import { isLive, myLease, NO_OWNER } from '../recovery/lease';
+import { checkOwnershipWith, isLive, myLease, NO_OWNER } from '../recovery/lease';
 import { settleCheckout } from '../recovery/settle';
 
 const WAIT_FOR_FIRST_MS = 20_000;
@@ -90,10 +90,29 @@ export async function claimCheckoutKey<R>(userId: string, key: string, fingerpri
   fail(Code.InvalidInput, 'idempotencyKey: a checkout with this key is still in progress; retry in a moment.');
 }
 
-/** Stores the result that every retry with the same key replays; false when the record is no longer pending. */
-export async function completeCheckout(checkoutId: string, result: unknown): Promise<boolean> {
-  return (await updateOne('CheckoutRecord', { objectId: checkoutId, state: 'pending' }, { state: 'completed', result })) !== null;
+/**
+ * Stores the result that every retry with the same key replays, if the record is still pending and
+ * this process's. When another process took it over (this one's lease had lapsed), that process
+ * settles it, and this one stops rather than answer for a checkout being settled elsewhere.
+ */
+export async function completeCheckout(checkoutId: string, result: unknown): Promise<void> {
+  const owner = await myLease();
+  if (await updateOne('CheckoutRecord', { objectId: checkoutId, state: 'pending', owner }, { state: 'completed', result })) return;
+  console.error(`Checkout ${checkoutId} was taken over by another process while this one ran it; this process stops.`);
+  process.exit(EXIT_TAKEN_OVER);
 }
+
+const EXIT_TAKEN_OVER = 71;
+
+/** Whether every checkout running here is still pending and owned by `owner`. */
+async function runningHereStillOwned(owner: string): Promise<boolean> {
+  const ids = [...runningHere];
+  if (ids.length === 0) return true;
+  const rows = await findRows('CheckoutRecord', { objectId: { $in: ids } }, { limit: ids.length, keys: ['owner', 'state'] });
+  const stillRunning = ids.filter((id) => runningHere.has(id)); // some may have finished meanwhile
+  return stillRunning.every((id) => rows.some((row) => row.objectId === id && row.owner === owner));
+}
+checkOwnershipWith(runningHereStillOwned);
 
 /** Releases the key of a checkout that failed and was undone, so a retry starts clean. */
 export async function releaseCheckoutKey(checkoutId: string): Promise<void> {

@@ -2,9 +2,10 @@
  * Each server process holds a lease: a ProcessLease row whose expiresAt it pushes forward every
  * second. Every checkout record names the lease of the process running it, so when a process dies
  * (kill -9 included) its lease lapses and any live process settles that owner's pending checkouts
- * (settle.ts). A process that finds its own lease lapsed (it stalled, or lost the database for
- * longer than the lease) stops at once: another process may already be settling its checkouts, and
- * it must not write for them.
+ * (settle.ts). A process that finds its own lease lapsed (it stalled, or the database was slow for
+ * longer than the lease) renews it and looks at the checkouts it is running: if another process
+ * took any of them over, it stops at once, since it must not write for checkouts being settled
+ * elsewhere; otherwise nothing was lost and it goes on.
  */
 import { hostname } from 'node:os';
 import { deleteWhere, findRows, insertOne, updateOne } from '../edge/db';
@@ -27,19 +28,37 @@ function leaseLost(id: string, reason: string): never {
   process.exit(EXIT_LEASE_LOST);
 }
 
+/** Whether every checkout this process is running is still its own (none was taken over while its lease lapsed). */
+let stillOwned: (owner: string) => Promise<boolean> = async () => true;
+
+/** Set by checkout-keys.ts, which knows the checkouts running here (a callback avoids an import cycle). */
+export function checkOwnershipWith(check: (owner: string) => Promise<boolean>): void {
+  stillOwned = check;
+}
+
+async function renew(id: string): Promise<void> {
+  const sentAt = Date.now();
+  // Renewed only while it has not lapsed: once it lapsed, other processes may act on it.
+  if (await updateOne('ProcessLease', { objectId: id, expiresAt: { $gt: dateValue(new Date()) } }, { expiresAt: inFuture(LEASE_MS) })) {
+    validUntil = sentAt + LEASE_MS;
+    return;
+  }
+  // Lapsed (a stall, a slow database): take it back, then make sure nobody took over a checkout of ours meanwhile.
+  if (!(await updateOne('ProcessLease', { objectId: id }, { expiresAt: inFuture(LEASE_MS) }))) leaseLost(id, 'its row was removed');
+  if (!(await stillOwned(id))) leaseLost(id, 'another process took over a checkout it was running');
+  console.warn(`Process lease ${id} had lapsed; no checkout of this process was taken over, so it goes on.`);
+  validUntil = sentAt + LEASE_MS;
+}
+
 function keepRenewing(id: string): void {
   let renewing = false;
   renewTimer = setInterval(async () => {
     if (renewing) return;
     renewing = true;
-    const sentAt = Date.now();
     try {
-      // Only a lease that has not lapsed is renewed: once it lapsed, others may act on it.
-      const row = await updateOne('ProcessLease', { objectId: id, expiresAt: { $gt: dateValue(new Date()) } }, { expiresAt: inFuture(LEASE_MS) });
-      if (!row) leaseLost(id, 'it was not renewed in time');
-      validUntil = sentAt + LEASE_MS;
+      await renew(id);
     } catch (error) {
-      if (Date.now() > validUntil) leaseLost(id, `renewing failed: ${(error as Error).message}`);
+      if (Date.now() > validUntil + LEASE_MS) console.error(`Renewing process lease ${id} keeps failing`, error);
     } finally {
       renewing = false;
     }

@@ -3,6 +3,7 @@
  * its own database on the shared test cluster, talked to over HTTP like an app would.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -66,6 +67,24 @@ export async function createTestDatabase(): Promise<string> {
 
 export { spawnServer, type SpawnedServer };
 
+/**
+ * One request on a connection of its own. Reusing kept-alive connections let a test, on a loaded
+ * machine, now and then send on a socket the server had already closed ("other side closed"),
+ * which says nothing about the server under test.
+ */
+function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 export class TestServer {
   readonly apiURL: string;
   private adminSession?: Session;
@@ -106,6 +125,9 @@ export class TestServer {
   }
 
   async stop(): Promise<void> {
+    // A worker that died or stopped during the file is worth a line in the test log, whatever the result.
+    const trouble = this.spawned.output().split('\n').filter((line) => / died,|lapsed|taken over|Unhandled|Unexpected error/.test(line));
+    if (trouble.length > 0) process.stderr.write(`server on port ${this.port}:\n${trouble.join('\n')}\n`);
     if (this.spawned.child.exitCode !== null) return;
     this.spawned.child.kill('SIGTERM');
     await this.spawned.exited;
@@ -117,19 +139,14 @@ export class TestServer {
     if (body !== undefined && !('Content-Type' in headers)) headers['Content-Type'] = 'application/json';
     if (options.session) headers['X-Parse-Session-Token'] = options.session.sessionToken;
     if (options.master) headers['X-Parse-Master-Key'] = MASTER_KEY;
-    const response = await fetch(`${this.apiURL}${urlPath}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
+    const { status, text } = await send(`${this.apiURL}${urlPath}`, method, headers, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
     } catch {
       // not JSON: keep the text, a test will say what it expected
     }
-    return { status: response.status, body: parsed as T };
+    return { status, body: parsed as T };
   }
 
   /** Like request, but returns the body of a 2xx answer and throws ParseFailure otherwise. */
