@@ -177,12 +177,19 @@ describe('catalog', () => {
     const counter = await statementCounter(server);
     try {
       await server.run('catalog', { search: 'Bulk', limit: 3 }); // warm any caches
-      const before3 = await counter.count();
-      await server.run('catalog', { search: 'Bulk', limit: 3 });
-      const for3 = (await counter.count()) - before3;
-      const before40 = await counter.count();
-      const page = await server.run('catalog', { search: 'Bulk', limit: 40 });
-      const for40 = (await counter.count()) - before40;
+      // The fewest of three calls: a timer's statement can land inside any one measurement.
+      let page: any;
+      const queriesOf = async (limit: number) => {
+        const counts: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const before = await counter.count();
+          page = await server.run('catalog', { search: 'Bulk', limit });
+          counts.push((await counter.count()) - before);
+        }
+        return Math.min(...counts);
+      };
+      const for3 = await queriesOf(3);
+      const for40 = await queriesOf(40);
       expect(page.products).toHaveLength(40);
       expect(page.products.filter((p: any) => p.sale?.status === 'live')).toHaveLength(10);
       expect(for40).toBe(for3);
