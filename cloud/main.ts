@@ -14,6 +14,7 @@ import './functions/catalog';
 import './functions/cart';
 import './functions/checkout';
 import './functions/orders';
+import './functions/offers';
 import './jobs';
 
 // On hosts where we do not control start-up (Back4app), this is where the indexes get made; our own

@@ -64,4 +64,5 @@ export const FUNCTION_PARAMS = {
   checkout: Checkout,
   cancelOrder: CancelOrder,
   updateOrderStatus: UpdateOrderStatus,
+  myOffers: NoParams,
 } as const;

@@ -116,6 +116,7 @@ const EXPECTED: Record<string, string> = {
   'function cancelOrder':     '119     ok       119     ok      ok',
   'function updateOrderStatus': '119   119      119     ok      ok',
   'function restock':         '119     119      119     ok      ok',
+  'function myOffers':        '119     ok       ok      ok      119',
   'job expirePendingOrders':  'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
   'job reconcileInventory':   'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
   'job recoverCheckouts':     'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
@@ -351,6 +352,7 @@ const FUNCTION_PARAMS: Record<string, () => Promise<Record<string, unknown>>> = 
   cancelOrder: async () => ({ orderId: (await orderOf(customer)).orderId }),
   updateOrderStatus: async () => ({ orderId: (await orderOf(customer)).orderId, status: 'shipped' }),
   restock: async () => ({ productId, quantity: 1 }),
+  myOffers: async () => ({}),
 };
 
 async function functionRow(name: string): Promise<Row> {
