@@ -13,6 +13,7 @@ import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
 import { graphQLConfig } from './graphql-config';
+import { SHOP_TYPE_DEFS } from './graphql-schema';
 import { graphQLGuard, jsonErrors } from './graphql-guard';
 import { logUnhandledRejections } from './process-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
@@ -194,7 +195,7 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     ParseConfig.get(config.appId).database.adapter._uri ??= databaseURI;
     await ensureUniqueIndexes();
     app.use(config.mountPath, declaredLengthLimit(), ...bodyGuard(), parseServer.app);
-    const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql' });
+    const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql', graphQLCustomTypeDefs: SHOP_TYPE_DEFS });
     app.use('/graphql', declaredLengthLimit(), graphQLBody());
     await graphQL.setGraphQLConfig(graphQLConfig(loadSchemaDefinitions()));
     app.use('/graphql', graphQLGuard());

@@ -1,7 +1,9 @@
 /**
  * Parse's GraphQL class config (stored in `_GraphQLConfig`): internal fields are left out of the
  * generated create and update inputs and of the output types, and classes only the master key may
- * touch are left out of the GraphQL schema altogether.
+ * touch are left out of the GraphQL schema altogether. Generated queries whose names the shop's
+ * typed operations take (scripts/server/graphql-schema.ts) are turned off: Parse names the FlashSale
+ * class's find `flashSales`, and two fields of one name make every /graphql request answer 500.
  */
 import { INTERNAL_FIELDS } from '../../cloud/edge/internal-fields';
 
@@ -12,6 +14,11 @@ interface Definition {
 }
 
 const OPERATIONS = ['find', 'get', 'count', 'create', 'update', 'delete'];
+
+/** Generated class queries that give way to a typed operation of the same name. */
+const QUERIES: Record<string, { get: boolean; find: boolean }> = {
+  FlashSale: { get: true, find: false }, // `flashSales` is the typed listing with countdowns
+};
 
 /** A class whose permissions grant nothing to anyone: only the master key reads or writes it. */
 function masterOnly(definition: Definition): boolean {
@@ -26,10 +33,12 @@ export function graphQLConfig(definitions: Definition[]) {
   // Parse's own classes keep their GraphQL types: its viewer, logIn and signUp operations use them.
   const disabledForClasses = definitions.filter((d) => !d.className.startsWith('_') && masterOnly(d)).map((d) => d.className);
   const classConfigs = definitions
-    .filter((d) => !disabledForClasses.includes(d.className) && INTERNAL_FIELDS[d.className])
+    .filter((d) => !disabledForClasses.includes(d.className) && (INTERNAL_FIELDS[d.className] || QUERIES[d.className]))
     .map((d) => {
-      const visible = Object.keys(d.fields ?? {}).filter((field) => !INTERNAL_FIELDS[d.className].includes(field));
-      return { className: d.className, type: { inputFields: { create: visible, update: visible }, outputFields: visible } };
+      const internal = INTERNAL_FIELDS[d.className] ?? [];
+      const visible = Object.keys(d.fields ?? {}).filter((field) => !internal.includes(field));
+      const type = internal.length > 0 ? { type: { inputFields: { create: visible, update: visible }, outputFields: visible } } : {};
+      return { className: d.className, ...type, ...(QUERIES[d.className] ? { query: QUERIES[d.className] } : {}) };
     });
   return { disabledForClasses, classConfigs };
 }

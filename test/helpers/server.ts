@@ -149,6 +149,21 @@ export class TestServer {
     return { status, body: parsed as T };
   }
 
+  /** One GraphQL request to /graphql (beside the Parse mount); never throws for an error status or GraphQL errors. */
+  async graphql<T = any>(query: string, variables: Record<string, unknown> = {}, options: CallOptions = {}): Promise<HttpResult<{ data?: T; errors?: any[] }>> {
+    const headers: Record<string, string> = { 'X-Parse-Application-Id': APP_ID, 'Content-Type': 'application/json', ...options.headers };
+    if (options.session) headers['X-Parse-Session-Token'] = options.session.sessionToken;
+    if (options.master) headers['X-Parse-Master-Key'] = MASTER_KEY;
+    const { status, text } = await send(`http://127.0.0.1:${this.port}/graphql`, 'POST', headers, JSON.stringify({ query, variables }));
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text, a test will say what it expected
+    }
+    return { status, body: parsed as { data?: T; errors?: any[] } };
+  }
+
   /** Like request, but returns the body of a 2xx answer and throws ParseFailure otherwise. */
   async ok<T = any>(method: string, urlPath: string, body?: unknown, options: CallOptions = {}): Promise<T> {
     const { status, body: answer } = await this.request<any>(method, urlPath, body, options);
