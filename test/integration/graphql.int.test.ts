@@ -3,8 +3,11 @@
  * so it answers as REST does, with the same codes (in `extensions.code`) and checkout's key replay.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildClientSchema, getIntrospectionQuery, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Session, startTestServer, type TestServer } from '../helpers/server';
+import { ROOT, type Session, startTestServer, type TestServer } from '../helpers/server';
 
 let server: TestServer;
 let admin: Session;
@@ -79,6 +82,17 @@ describe('schema', () => {
     expect(schema.queryType.fields.find((f: any) => f.name === 'flashSales').type.ofType.name).toBe('FlashSalesResult');
     // The generated FlashSale class query that used the name is off; getting one sale still works.
     expect(schema.queryType.fields.map((f: any) => f.name)).toContain('flashSale');
+  });
+
+  test('every GraphQL example in docs/API.md is valid against the running schema', async () => {
+    const { body } = await server.graphql(getIntrospectionQuery(), {}, { master: true });
+    const schema = buildClientSchema(body.data);
+    const api = readFileSync(path.join(ROOT, 'docs', 'API.md'), 'utf8');
+    const examples = [...api.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(examples.length).toBeGreaterThanOrEqual(QUERIES.length + MUTATIONS.length);
+    const used = new Set(examples.flatMap((example) => [...example.matchAll(/^\s*(?:query|mutation)\b[^{]*\{\s*(\w+)/gm)].map((m) => m[1])));
+    expect([...QUERIES, ...MUTATIONS].filter((name) => !used.has(name))).toEqual([]);
+    for (const example of examples) expect(validate(schema, parse(example)).map((error) => error.message), example).toEqual([]);
   });
 
   test('Parse’s generated operations still answer beside the typed ones', async () => {
@@ -219,6 +233,8 @@ describe('checkout', () => {
     expect(badQuantity).toMatchObject({ code: 142, message: expect.stringMatching(/^items\.0\.quantity: /) });
     const badTotal = await refusal(CHECKOUT_MUTATION, { ...checkoutVariables(productId), expectedTotal: 1.234 }, user);
     expect(badTotal).toMatchObject({ code: 142, message: expect.stringMatching(/^expectedTotal: /) });
+    // null for an optional argument is a value the function refuses, as over REST
+    expect(await refusal(CHECKOUT_MUTATION, { ...checkoutVariables(productId), code: null }, user)).toMatchObject({ code: 142, message: expect.stringMatching(/^code: /) });
     const short = await refusal(CHECKOUT_MUTATION, checkoutVariables(productId, 3), user);
     expect(short.code).toBe(4001);
     const changed = await refusal(CHECKOUT_MUTATION, { ...checkoutVariables(productId), expectedTotal: 2.5 }, user);
@@ -279,6 +295,15 @@ describe('admin operations and orders', () => {
     const second = (await data(CHECKOUT_MUTATION, checkoutVariables(productId), owner)).checkout.orders[0].id;
     expect((await data(CANCEL, { orderId: second }, admin)).cancelOrder.status).toBe('cancelled');
   });
+});
+
+test('a value of the wrong GraphQL type is refused by GraphQL with HTTP 400 before any function runs', async () => {
+  const [user] = await server.users(1, 'gql-types');
+  const productId = await server.product({ name: 'Typed', price: 1, stock: 1 });
+  const { status, body } = await server.graphql('mutation Add($q: Int!) { addToCart(productId: "' + productId + '", quantity: $q) { total } }', { q: 'two' }, { session: user });
+  expect(status).toBe(400);
+  expect(body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+  expect((await server.run('getCart', {}, { session: user })).items).toEqual([]);
 });
 
 describe('the guard', () => {
