@@ -95,6 +95,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_APPLY_CODE_PER_MINUTE: perMinute.default(10),
   TRUST_PROXY: flag.default(false),
   TEST_FAIL_UNDO: nonEmpty.optional(),
+  TEST_FAIL_STEP: nonEmpty.optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'verbose', 'debug', 'silly']).default('warn'),
   LOGIN_LOCKOUT_ATTEMPTS: z.coerce
     .number({ message: 'must be a number of failed logins' })
@@ -142,6 +143,8 @@ export interface ShopConfig {
   masterKeyIps: string[];
   /** Test servers only: the checkout step whose undo fails, to prove that recovery settles such a checkout. */
   testFailUndo: string | undefined;
+  /** Test servers only: the checkout step that fails (after the steps before it did their work). */
+  testFailStep: string | undefined;
 }
 
 /** A setting that cannot be used; `variable` is the environment variable to fix. */
@@ -191,8 +194,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const adminPasswordProblem = e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? passwordProblem(e.ADMIN_PASSWORD, e.ADMIN_USERNAME) : null;
   if (adminPasswordProblem) throw new ConfigError('ADMIN_PASSWORD', `${adminPasswordProblem} (the password rule of every account)`);
 
-  if (e.TEST_FAIL_UNDO && e.NODE_ENV !== 'test') {
-    throw new ConfigError('TEST_FAIL_UNDO', 'is a fault for tests and needs NODE_ENV=test');
+  for (const fault of ['TEST_FAIL_UNDO', 'TEST_FAIL_STEP'] as const) {
+    if (e[fault] && e.NODE_ENV !== 'test') throw new ConfigError(fault, 'is a fault for tests and needs NODE_ENV=test');
   }
   if (e.WORKERS > 1 && !e.REDIS_URL) {
     throw new ConfigError('WORKERS', `${e.WORKERS} processes need REDIS_URL, so that Live Query events and rate-limit counts reach every process; set REDIS_URL or WORKERS=1`);
@@ -231,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginLockout: { attempts: e.LOGIN_LOCKOUT_ATTEMPTS, minutes: e.LOGIN_LOCKOUT_MINUTES },
     masterKeyIps: e.MASTER_KEY_IPS,
     testFailUndo: e.TEST_FAIL_UNDO,
+    testFailStep: e.TEST_FAIL_STEP,
   };
 }
 

@@ -34,18 +34,25 @@ import { createOrdersStep } from './steps/create-orders';
 import { recordChargesStep } from './steps/record-charges';
 import { takeStockStep } from './steps/take-stock';
 
-/** A test server can make one step's undo fail (TEST_FAIL_UNDO), to prove recovery settles such a checkout. */
-function withFailingUndo(steps: Step<CheckoutCtx>[]): Step<CheckoutCtx>[] {
-  const failing = shopConfig().testFailUndo;
-  return steps.map((step) =>
-    step.name === failing
-      ? { ...step, undo: async () => { throw new Error(`the undo of "${step.name}" fails on purpose (TEST_FAIL_UNDO)`); } }
-      : step,
-  );
+/**
+ * A test server can make one step fail (TEST_FAIL_STEP), to prove that what the steps before it did
+ * is undone and never announced, or one step's undo (TEST_FAIL_UNDO), to prove that recovery
+ * settles such a checkout.
+ */
+function withTestFaults(steps: Step<CheckoutCtx>[]): Step<CheckoutCtx>[] {
+  const { testFailStep, testFailUndo } = shopConfig();
+  const fault = (name: string, variable: string) => async () => {
+    throw new Error(`"${name}" fails on purpose (${variable})`);
+  };
+  return steps.map((step) => ({
+    ...step,
+    ...(step.name === testFailStep ? { run: fault(step.name, 'TEST_FAIL_STEP') } : {}),
+    ...(step.name === testFailUndo ? { undo: fault(`the undo of ${step.name}`, 'TEST_FAIL_UNDO') } : {}),
+  }));
 }
 
 /** The order of events once the checkout key is claimed. */
-export const checkoutSteps: Step<CheckoutCtx>[] = withFailingUndo([
+export const checkoutSteps: Step<CheckoutCtx>[] = withTestFaults([
   claimSaleUnitsStep, // 4002; sale or list price per line; undo returns units
   priceCodeStep, // 4010, 4011, 4013: the code on top of the sale prices
   checkExpectedTotalStep, // 4003 before stock is touched

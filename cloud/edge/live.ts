@@ -5,6 +5,11 @@
  * A checkout's events wait until it has completed (SPEC 9: an order or a stock change that a failed
  * checkout undoes again is never announced): inside `holdingEvents`, publishes are collected and
  * sent by `releaseEvents`, or dropped with the checkout.
+ *
+ * A row with a `version` (Inventory) is sent in version order from this process: concurrent writes
+ * finish their publishes in any order, so an event older than one already sent is dropped (SPEC 9
+ * allows skipping only such an event; the newer one carries the later state). Events from other
+ * processes are ordered where they are delivered (scripts/server/live-query-order.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { liveQuery } from './db';
@@ -47,6 +52,18 @@ export function publishCreate(className: string, row: Record<string, unknown> & 
   });
 }
 
+/** The newest version sent per row, by `className:objectId`. */
+const newestSent = new Map<string, number>();
+
+/** Whether an event of this version may still be sent, and if so marks it sent. */
+function inVersionOrder(className: string, row: Record<string, unknown> & { objectId: string }): boolean {
+  if (typeof row.version !== 'number') return true;
+  const key = `${className}:${row.objectId}`;
+  if ((newestSent.get(key) ?? -1) > row.version) return false;
+  newestSent.set(key, row.version);
+  return true;
+}
+
 /** Sends an `update` event for `className` with the object before and after the write. */
 export function publishUpdate(
   className: string,
@@ -55,7 +72,7 @@ export function publishUpdate(
 ): Promise<void> {
   return publishOrHold(async () => {
     const live = await liveQuery(className);
-    if (!live) return;
+    if (!live || !inVersionOrder(className, after)) return;
     const current = Parse.Object.fromJSON({ className, ...after }, true);
     const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
     live.controller.onAfterSave(className, current, original, live.perms);

@@ -1,7 +1,8 @@
 /**
  * The only code that changes Inventory.stock and Inventory.received. Every change is one
  * conditional atomic write in the database, never read-compute-write in Node, and every change is
- * published to Live Query subscribers of the Inventory row.
+ * published to Live Query subscribers of the Inventory row. Each stock change adds one to the row's
+ * `version` in the same write, so subscribers can order its events (SPEC 9).
  */
 import { catalogueACL } from '../edge/access';
 import { addHold, holding, removeHold } from '../edge/holds';
@@ -19,7 +20,7 @@ function productPointer(productId: string) {
 /** Creates the product's Inventory row with stock 0, exactly once (a unique index on product settles races). */
 export async function createInventory(productId: string): Promise<void> {
   const row = new Parse.Object(INVENTORY);
-  row.set({ product: Parse.Object.extend('Product').createWithoutData(productId), stock: 0, received: 0 });
+  row.set({ product: Parse.Object.extend('Product').createWithoutData(productId), stock: 0, received: 0, version: 0 });
   row.setACL(catalogueACL());
   try {
     await row.save(null, { useMasterKey: true });
@@ -28,13 +29,17 @@ export async function createInventory(productId: string): Promise<void> {
   }
 }
 
+/** One more version: every write that changes stock carries it. */
+const NEXT_VERSION = { version: { __op: 'Increment', amount: 1 } };
+
 async function publishStock(productId: string, row: Row, stockChange: number, receivedChange: number) {
   const stock = Number(row.stock);
   const received = Number(row.received ?? 0);
+  const version = Number(row.version);
   await publishUpdate(
     INVENTORY,
-    { objectId: row.objectId, product: productPointer(productId), stock, received, updatedAt: row.updatedAt },
-    { stock: stock - stockChange, received: received - receivedChange },
+    { objectId: row.objectId, product: productPointer(productId), stock, received, version, updatedAt: row.updatedAt },
+    { stock: stock - stockChange, received: received - receivedChange, version: version - 1 },
   ).catch((error) => console.error(`Live Query publish of Inventory ${row.objectId} failed`, error));
 }
 
@@ -43,7 +48,7 @@ export async function addStock(productId: string, quantity: number): Promise<num
   const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId) },
-    { stock: { __op: 'Increment', amount: quantity }, received: { __op: 'Increment', amount: quantity } },
+    { stock: { __op: 'Increment', amount: quantity }, received: { __op: 'Increment', amount: quantity }, ...NEXT_VERSION },
   );
   if (!row) fail(Code.NotFound, `Product ${productId} has no inventory row`);
   await publishStock(productId, row, quantity, quantity);
@@ -55,7 +60,7 @@ export async function addStock(productId: string, quantity: number): Promise<num
  * take is recorded as a hold on the row until the checkout completes. Returns the new stock.
  */
 export async function takeStock(productId: string, quantity: number, productName = 'this product', checkoutId?: string): Promise<number> {
-  const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity } };
+  const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION };
   if (checkoutId) update.holds = addHold(checkoutId, quantity);
   const row = await updateOne(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
   if (!row) {
@@ -71,7 +76,7 @@ export async function returnStock(productId: string, quantity: number): Promise<
   const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId) },
-    { stock: { __op: 'Increment', amount: quantity } },
+    { stock: { __op: 'Increment', amount: quantity }, ...NEXT_VERSION },
   );
   if (!row) fail(Code.NotFound, `Product ${productId} has no inventory row`);
   await publishStock(productId, row, quantity, 0);
@@ -86,7 +91,7 @@ export async function returnHeldStock(productId: string, checkoutId: string, qua
   const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId), holds: holding(checkoutId, quantity) },
-    { stock: { __op: 'Increment', amount: quantity }, holds: removeHold(checkoutId, quantity) },
+    { stock: { __op: 'Increment', amount: quantity }, holds: removeHold(checkoutId, quantity), ...NEXT_VERSION },
   );
   if (row) await publishStock(productId, row, quantity, 0);
   return row !== null;
@@ -112,7 +117,7 @@ export async function correctStock(productId: string, observed: number, expected
   const row = await updateOne(
     INVENTORY,
     { product: productPointer(productId), stock: observed },
-    { stock: { __op: 'Increment', amount: delta } },
+    { stock: { __op: 'Increment', amount: delta }, ...NEXT_VERSION },
   );
   if (row) await publishStock(productId, row, delta, 0);
   return row !== null;

@@ -18,6 +18,8 @@ import { graphQLGuard, jsonErrors } from './graphql-guard';
 import { logUnhandledRejections } from './process-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { ShopLoggerAdapter } from './logger';
+import { orderLiveQueryEvents } from './live-query-order';
+import { ShopWebSocketAdapter, WORKER_HEADER, workerName } from './live-query-socket';
 import { seedDemoCatalogue } from '../seed-demo';
 
 /** How long a stopping process waits for requests in flight before it closes their connections. */
@@ -98,6 +100,10 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
   logUnhandledRejections();
   const app = express();
   if (config.trustProxy) app.set('trust proxy', true);
+  app.use((_req, res, next) => {
+    res.setHeader(WORKER_HEADER, workerName());
+    next();
+  });
   const httpServer = http.createServer(app);
   // Keep idle connections longer than clients and load balancers do (60 s is common), so the server
   // never closes one just as a client sends its next request on it (the client would see a reset).
@@ -201,11 +207,15 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     app.use('/graphql', graphQLGuard());
     graphQL.applyGraphQL(app);
     app.use(jsonErrors());
+    orderLiveQueryEvents();
     const liveQuery = await ParseServer.createLiveQueryServer(httpServer, {
       appId: config.appId,
       masterKey: config.masterKey,
       serverURL: config.serverURL ?? localURL,
+      // The subscriber side; the publisher side is the liveQuery.redisURL above. Without both, events
+      // silently stay inside the process that made them.
       redisURL: config.redisURL,
+      wssAdapter: ShopWebSocketAdapter,
     } as never, {} as never);
     const stop = async () => {
       await (liveQuery as unknown as { shutdown(): Promise<void> }).shutdown().catch(() => undefined);

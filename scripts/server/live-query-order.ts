@@ -1,0 +1,50 @@
+/**
+ * Parse's Live Query server sends each subscriber its events from concurrent async work (ACL, CLP
+ * and session checks per subscriber), and events published by other processes reach it through
+ * Redis in the order they arrived there. So a subscriber could get a row's version 12 before its
+ * version 11, and keep 11 as the current stock. SPEC 9: a row never goes back in time for a
+ * subscriber. Every event leaves through its Client's push functions, which Parse builds with
+ * `_pushEvent` (a private method, pinned by test/unit/live-query-order.test.ts): the gate sits
+ * there. Per subscription and row, an event older than the newest one already sent is dropped; the
+ * newer one carries the later state.
+ */
+type Push = (this: object, requestId: number, object?: Record<string, unknown>, original?: Record<string, unknown> | null) => void;
+interface ClientClass {
+  prototype: { _pushEvent(type: string): Push };
+}
+
+/** Events that carry the row's state. `delete` is final and always passes. */
+const STATE_EVENTS = new Set(['create', 'enter', 'update', 'leave']);
+
+const newestSent = new WeakMap<object, Map<string, number>>();
+
+/** True when `object` is not older than the newest version of its row already sent on this subscription. */
+export function isNewest(client: object, requestId: number, object: Record<string, unknown> | undefined): boolean {
+  const version = object?.version;
+  if (typeof version !== 'number') return true;
+  let sent = newestSent.get(client);
+  if (!sent) newestSent.set(client, (sent = new Map()));
+  const key = `${requestId}:${String(object!.className)}:${String(object!.objectId)}`;
+  if ((sent.get(key) ?? -1) > version) return false;
+  sent.set(key, version);
+  return true;
+}
+
+let installed = false;
+
+/** Puts the gate on every Live Query client created from now on in this process. */
+export function orderLiveQueryEvents(): void {
+  if (installed) return;
+  installed = true;
+  // The host's own copy: this runs in the process that starts Parse Server, never in cloud code.
+  const { Client } = require('parse-server/lib/LiveQuery/Client') as { Client: ClientClass };
+  const proto = Client.prototype;
+  const buildPush = proto._pushEvent;
+  proto._pushEvent = function (type: string): Push {
+    const push = buildPush.call(this, type);
+    if (!STATE_EVENTS.has(type)) return push;
+    return function (this: object, requestId, object, original) {
+      if (isNewest(this, requestId, object)) push.call(this, requestId, object, original);
+    };
+  };
+}
