@@ -17,13 +17,23 @@ const REGEX_MAX = 1000;
 const LIST_OPTIONS = ['order', 'keys', 'excludeKeys', 'include'];
 
 /**
+ * A member of a relation. The JS SDK encodes `new Parse.Object(Parse.Role)` without its className,
+ * and Parse Server's own role lookup for Live Query sends exactly that (`roles $in [{ __type:
+ * 'Pointer', objectId }]`); Parse Server takes the class from the relation.
+ */
+function isRelationMember(spec: FieldSpec, value: unknown): boolean {
+  if (isPointer(value)) return value.className === spec.targetClass;
+  return isRecord(value) && value.__type === 'Pointer' && value.className === undefined && isPointer({ ...value, className: spec.targetClass });
+}
+
+/**
  * A value compared with a field for equality ($eq, $ne, $in, a plain value): null matches "unset",
  * and text of any length may be looked for (only storing it under an index is limited).
  */
 function checkOperand(spec: FieldSpec, value: unknown, at: string): Check {
   if (value === null) return null;
   if (spec.type === 'Array' || spec.type === 'Object' || spec.type === 'ACL') return checkValue(value, at);
-  if (spec.type === 'Relation') return isPointer(value) && value.className === spec.targetClass ? null : problemAt(at, `must be a Pointer to ${spec.targetClass}`);
+  if (spec.type === 'Relation') return isRelationMember(spec, value) ? null : problemAt(at, `must be a Pointer to ${spec.targetClass}`);
   return checkTypedValue({ type: spec.type, targetClass: spec.targetClass }, value, at);
 }
 

@@ -150,6 +150,26 @@ describe('a cancel gives back exactly once', () => {
 });
 
 describe('order events', () => {
+  test('a new order reaches its owner and the admins, never another customer; anonymous subscribers are refused', async () => {
+    const [owner, other] = await server.users(2);
+    const productId = await server.product({ price: 2, stock: 10 });
+    const feeds = {
+      owner: await subscribe(server.port, 'Order', {}, owner.sessionToken),
+      other: await subscribe(server.port, 'Order', {}, other.sessionToken),
+      admin: await subscribe(server.port, 'Order', {}, admin.sessionToken),
+    };
+    try {
+      await expect(subscribe(server.port, 'Order', {})).rejects.toThrow('Permission denied');
+      const orderId = await pendingOrder(owner, productId);
+      expect((await feeds.owner.waitFor((e) => e.object?.objectId === orderId)).op).toBe('create');
+      expect((await feeds.admin.waitFor((e) => e.object?.objectId === orderId)).op).toBe('create');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(feeds.other.events).toEqual([]);
+    } finally {
+      Object.values(feeds).forEach((feed) => feed.close());
+    }
+  });
+
   test('a customer subscribed to Order sees its own order’s status change and never another user’s', async () => {
     const [owner, other] = await server.users(2);
     const productId = await server.product({ price: 2, stock: 10 });

@@ -196,6 +196,13 @@ describe('checkWhere: constraints against the field types', () => {
     expect(found?.rule).toContain(rule);
   });
 
+  test('a relation member without its className, as the JS SDK sends for Parse.Role (Live Query role checks), is taken', () => {
+    const bare = { __type: 'Pointer', objectId: 'u1' };
+    expect(checkWhere(lookup, 'Product', { fans: { $in: [bare] } })).toBeNull();
+    expect(checkWhere(lookup, 'Product', { fans: { $in: [pointer('Maker')] } })?.rule).toContain('must be a Pointer to _User');
+    expect(checkWhere(lookup, 'Product', { fans: { $in: [{ __type: 'Pointer', objectId: 5 }] } })?.rule).toContain('must be a Pointer to _User');
+  });
+
   test('text of any length may be looked for, even in an indexed field', () => {
     expect(checkWhere(lookup, 'Product', { name: 'n'.repeat(INDEXED_TEXT_MAX * 10) })).toBeNull();
   });
