@@ -18,6 +18,8 @@ import { graphQLGuard, jsonErrors } from './graphql-guard';
 import { logUnhandledRejections } from './process-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { ShopLoggerAdapter } from './logger';
+import { boundRedisWaits } from './parse-rate-limits';
+import { rateLimitMiddleware, rateLimitRules } from './rate-limits';
 import { orderLiveQueryEvents } from './live-query-order';
 import { ShopWebSocketAdapter, WORKER_HEADER, workerName } from './live-query-socket';
 import { seedDemoCatalogue } from '../seed-demo';
@@ -61,28 +63,6 @@ export function loadSchemaDefinitions(): Array<Record<string, unknown> & { class
 function cloudEntry(): string {
   const compiled = __filename.endsWith('.js');
   return path.join(__dirname, '..', '..', 'cloud', compiled ? 'main.js' : 'main.ts');
-}
-
-function rateLimits(config: ShopConfig) {
-  const common = {
-    requestTimeWindow: 60_000,
-    // Without this, requests from 127.0.0.1 (a local proxy, the tests) are never limited.
-    includeInternalRequests: true,
-    redisUrl: config.redisURL,
-  };
-  const { authPerMinute, checkoutPerMinute, applyCodePerMinute } = config.rateLimits;
-  return [
-    { ...common, requestPath: '/users', requestMethods: ['POST'], requestCount: authPerMinute, zone: 'ip',
-      errorResponseMessage: 'Too many sign-ups from this address; wait a minute and try again.' },
-    { ...common, requestPath: '/login', requestMethods: ['GET', 'POST'], requestCount: authPerMinute, zone: 'ip',
-      errorResponseMessage: 'Too many login attempts from this address; wait a minute and try again.' },
-    { ...common, requestPath: '/functions/checkout', requestCount: checkoutPerMinute, zone: 'user',
-      errorResponseMessage: 'Too many checkouts; wait a minute and try again.' },
-    { ...common, requestPath: '/classes/Order', requestMethods: ['POST'], requestCount: checkoutPerMinute, zone: 'user',
-      errorResponseMessage: 'Too many orders; wait a minute and try again.' },
-    { ...common, requestPath: '/functions/applyCode', requestCount: applyCodePerMinute, zone: 'user',
-      errorResponseMessage: 'Too many code attempts; wait a minute and try again.' },
-  ];
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -156,7 +136,9 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     },
     security: { enableCheck: true, enableCheckLog: false },
     liveQuery: { classNames: LIVE_QUERY_CLASSES, redisURL: config.redisURL },
-    rateLimit: rateLimits(config),
+    rateLimit: rateLimitRules(config),
+    // Counts the calls no rule's path can see (GraphQL, POST /classes/Order) against the rule they stand for.
+    requestContextMiddleware: rateLimitMiddleware(config.appId, '/graphql'),
     idempotencyOptions: { paths: ['functions/checkout', 'classes/Order'], ttl: 300 },
     logLevel: config.logLevel,
     // A refusal (4001, 142, ...) is an answer, not a fault; cloud/edge/report.ts logs real errors.
@@ -201,6 +183,7 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     ParseConfig.get(config.appId).database.adapter._uri ??= databaseURI;
     await ensureUniqueIndexes();
     app.use(config.mountPath, declaredLengthLimit(), ...bodyGuard(), parseServer.app);
+    if (config.redisURL) boundRedisWaits(config.appId); // the rules exist once Parse built its app
     const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql', graphQLCustomTypeDefs: SHOP_TYPE_DEFS });
     app.use('/graphql', declaredLengthLimit(), graphQLBody());
     await graphQL.setGraphQLConfig(graphQLConfig(loadSchemaDefinitions()));
