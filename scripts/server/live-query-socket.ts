@@ -3,7 +3,6 @@
  * but with a bounded message size (ws accepts 100 MiB by default; a subscribe message is a few
  * hundred bytes) and with the answering process named on the upgrade, as on every HTTP answer.
  */
-import cluster from 'node:cluster';
 import type http from 'node:http';
 import { WebSocketServer } from 'ws';
 
@@ -13,9 +12,9 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 /** The header that names the process which answered: useful behind a load balancer and in tests. */
 export const WORKER_HEADER = 'X-Shop-Worker';
 
-/** This process's name in that header: the cluster worker number, or the process id outside a cluster. */
+/** This process's name in that header: its pid, as the supervisor's log names workers. */
 export function workerName(): string {
-  return String(cluster.worker?.id ?? process.pid);
+  return String(process.pid);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Parse passes its own callbacks

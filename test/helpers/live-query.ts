@@ -10,6 +10,8 @@ export interface LiveEvent {
 
 export interface Subscription {
   events: LiveEvent[];
+  /** The server process holding the socket (its X-Shop-Worker header on the upgrade). */
+  worker: string | undefined;
   /** Resolves with the first event (already received or future) that matches. */
   waitFor(match: (event: LiveEvent) => boolean, timeoutMs?: number): Promise<LiveEvent>;
   close(): void;
@@ -23,6 +25,8 @@ export async function subscribe(
 ): Promise<Subscription> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/parse`);
   const events: LiveEvent[] = [];
+  let worker: string | undefined;
+  socket.once('upgrade', (response) => (worker = response.headers['x-shop-worker'] as string | undefined));
   const waiters: Array<{ match: (e: LiveEvent) => boolean; resolve: (e: LiveEvent) => void }> = [];
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -50,6 +54,7 @@ export async function subscribe(
   });
   return {
     events,
+    worker,
     waitFor(match, timeoutMs = 5000) {
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);

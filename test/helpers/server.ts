@@ -30,6 +30,8 @@ export interface CallOptions {
 export interface HttpResult<T = any> {
   status: number;
   body: T;
+  /** The server process that answered (its X-Shop-Worker header: the worker's pid). */
+  worker?: string;
 }
 
 /** A Parse error as a client sees it; `status` is the HTTP status. */
@@ -72,12 +74,13 @@ export { spawnServer, type SpawnedServer };
  * machine, now and then send on a socket the server had already closed ("other side closed"),
  * which says nothing about the server under test.
  */
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string; worker?: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      const worker = response.headers['x-shop-worker'] as string | undefined;
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), worker }));
       response.on('error', reject);
     });
     request.on('error', reject);
@@ -139,14 +142,14 @@ export class TestServer {
     if (body !== undefined && !('Content-Type' in headers)) headers['Content-Type'] = 'application/json';
     if (options.session) headers['X-Parse-Session-Token'] = options.session.sessionToken;
     if (options.master) headers['X-Parse-Master-Key'] = MASTER_KEY;
-    const { status, text } = await send(`${this.apiURL}${urlPath}`, method, headers, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    const { status, text, worker } = await send(`${this.apiURL}${urlPath}`, method, headers, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
     } catch {
       // not JSON: keep the text, a test will say what it expected
     }
-    return { status, body: parsed as T };
+    return { status, body: parsed as T, worker };
   }
 
   /** One GraphQL request to /graphql (beside the Parse mount); never throws for an error status or GraphQL errors. */
