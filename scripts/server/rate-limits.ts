@@ -11,7 +11,7 @@
  *   /challenge check a password like /login; inside /batch too (Parse's batch counts the
  *   sub-requests that match a rule's path itself).
  * - GraphQL: every root field of the mutation that runs, in each operation of a batched body,
- *   aliases and fragments included, each occurrence counted once.
+ *   aliases and fragments included, once per response key (as GraphQL runs it).
  *
  * With REDIS_URL each rule keeps its counts in its own Redis database (REDIS_URL's database + 1 +
  * the rule's index): Parse gives every rule's store the same key prefix, so rules sharing a
@@ -145,7 +145,9 @@ export function graphQLCallsCountedAs(request: GraphQLRequest): string[] {
   for (const operation of mutationsOf(document, request.operationName)) {
     const fields: FieldNode[] = [];
     rootFields(operation.selectionSet, document, new Set(), fields);
-    for (const field of fields) {
+    // GraphQL runs the fields of one response key once (repeats merge, or fail validation).
+    const byKey = new Map(fields.map((field) => [field.alias?.value ?? field.name.value, field]));
+    for (const field of byKey.values()) {
       const name = field.name.value;
       const path = name === 'callCloudCode' ? LIMITED_FUNCTIONS[String(functionNameOf(field, values))] : GRAPHQL_FIELDS[name];
       if (path) counted.push(path);
