@@ -139,7 +139,8 @@ function bounded(handler: Handler, outage: RedisOutage): Handler {
 
 /**
  * Wraps every rule's handler of `appId` so that a dead or hung Redis never holds a request (see the
- * file comment). Call once, after Parse Server built its app (the rules are made then).
+ * file comment). Call once, after Parse Server built its app (the rules are made then), and only
+ * when the rules keep their counts in Redis: they share one outage, which any answer ends.
  */
 export function boundRedisWaits(appId: string, logger: Logger = console): void {
   const outage = new RedisOutage(logger);
