@@ -9,7 +9,7 @@
  * A row with a `version` (Inventory) is sent in version order from this process: concurrent writes
  * finish their publishes in any order, so an event older than one already sent is dropped (SPEC 9
  * allows skipping only such an event; the newer one carries the later state). Events from other
- * processes are ordered where they are delivered (scripts/server/live-query-order.ts).
+ * processes are ordered where they are delivered (scripts/server/live-query-internals.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { liveQuery } from './db';

@@ -20,7 +20,7 @@ import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { ShopLoggerAdapter } from './logger';
 import { boundRedisWaits } from './parse-rate-limits';
 import { rateLimitMiddleware, rateLimitRules } from './rate-limits';
-import { orderLiveQueryEvents } from './live-query-order';
+import { orderLiveQueryEvents, widenSessionCache } from './live-query-internals';
 import { ShopWebSocketAdapter, WORKER_HEADER, workerName } from './live-query-socket';
 import { seedDemoCatalogue } from '../seed-demo';
 
@@ -28,6 +28,14 @@ import { seedDemoCatalogue } from '../seed-demo';
 const DRAIN_MS = 10_000;
 
 export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order'];
+
+/**
+ * Live Query checks each event against every subscriber's session: this many sessions per process
+ * stay cached (Parse's own room is 500), each for this long. A session that ends (log-out) may
+ * still receive events for up to that long; its subscription was allowed when it was made.
+ */
+const LIVE_QUERY_SESSIONS = 20_000;
+const LIVE_QUERY_SESSION_TTL_MS = 30_000;
 
 export interface RunningServer {
   port: number;
@@ -199,7 +207,9 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
       // silently stay inside the process that made them.
       redisURL: config.redisURL,
       wssAdapter: ShopWebSocketAdapter,
+      cacheTimeout: LIVE_QUERY_SESSION_TTL_MS,
     } as never, {} as never);
+    widenSessionCache(liveQuery, LIVE_QUERY_SESSIONS, LIVE_QUERY_SESSION_TTL_MS);
     const stop = async () => {
       await (liveQuery as unknown as { shutdown(): Promise<void> }).shutdown().catch(() => undefined);
       // Idle keep-alive sockets would hold close() open; requests in flight get DRAIN_MS to finish.

@@ -1,10 +1,13 @@
 /**
- * Parse's Live Query server sends each subscriber its events from concurrent async work (ACL, CLP
+ * The private parts of Parse's Live Query server that this server relies on, each pinned by
+ * test/unit/live-query-internals.test.ts so that an upgrade which changes them fails there.
+ *
+ * Order. Parse's Live Query server sends each subscriber its events from concurrent async work (ACL, CLP
  * and session checks per subscriber), and events published by other processes reach it through
  * Redis in the order they arrived there. So a subscriber could get a row's version 12 before its
  * version 11, and keep 11 as the current stock. SPEC 9: a row never goes back in time for a
  * subscriber. Every event leaves through its Client's push functions, which Parse builds with
- * `_pushEvent` (a private method, pinned by test/unit/live-query-order.test.ts): the gate sits
+ * `_pushEvent` (a private method): the gate sits
  * there. Per subscription and row, an event older than the newest one already sent is dropped; the
  * newer one carries the later state.
  */
@@ -47,4 +50,23 @@ export function orderLiveQueryEvents(): void {
       if (isNewest(this, requestId, object)) push.call(this, requestId, object, original);
     };
   };
+}
+
+/** What Parse's Live Query server keeps per session token: a promise of the session's auth. */
+interface AuthCache {
+  constructor: new (options: { max: number; ttl: number }) => AuthCache;
+}
+
+/**
+ * Room in the Live Query server's session cache. Parse checks every event against each
+ * subscriber's session (CLP, then protected fields), through a cache that it creates with room for
+ * 500 sessions. With more signed-in subscribers than that, every event evicted the sessions the
+ * next subscribers needed, and each check became a session lookup again. `sessions` should exceed
+ * the subscribers one process holds; entries live `ttlMs` (Parse's `cacheTimeout`).
+ */
+export function widenSessionCache(liveQueryServer: unknown, sessions: number, ttlMs: number): void {
+  const server = liveQueryServer as { authCache?: AuthCache };
+  if (!server.authCache) throw new Error('Parse Server\'s Live Query server has no authCache: check live-query-internals.ts against this version');
+  const Cache = server.authCache.constructor;
+  server.authCache = new Cache({ max: sessions, ttl: ttlMs });
 }

@@ -1,7 +1,7 @@
-// Pins the private Live Query call that scripts/server/live-query-order.ts relies on: Parse builds
-// each client's push functions with Client.prototype._pushEvent. An upgrade that changes it fails here.
+// Pins the private Live Query parts that scripts/server/live-query-internals.ts relies on: Parse
+// builds each client's push functions with Client.prototype._pushEvent, and keeps sessions in authCache.
 import { expect, test } from 'vitest';
-import { orderLiveQueryEvents } from '../../scripts/server/live-query-order';
+import { orderLiveQueryEvents, widenSessionCache } from '../../scripts/server/live-query-internals';
 
 const { Client } = require('parse-server/lib/LiveQuery/Client');
 
@@ -37,4 +37,22 @@ test('rows, subscriptions and clients are ordered separately; rows without a ver
   expect(b.sent).toHaveLength(1);
   a.client.pushSubscribe(3);
   expect(a.sent.at(-1)).toMatchObject({ op: 'subscribed', requestId: 3 });
+});
+
+test('the Live Query server keeps sessions in an authCache with room for 500, which widenSessionCache replaces', async () => {
+  const http = require('node:http');
+  const { ParseLiveQueryServer } = require('parse-server/lib/LiveQuery/ParseLiveQueryServer');
+  const httpServer = http.createServer();
+  const server = new ParseLiveQueryServer(httpServer, { appId: 'contract', masterKey: 'contract-key', serverURL: 'http://127.0.0.1:9/parse' }, {});
+  try {
+    expect(server.authCache.max).toBe(500);
+    widenSessionCache(server, 20_000, 30_000);
+    expect(server.authCache.max).toBe(20_000);
+    expect(server.authCache.ttl).toBe(30_000);
+    server.authCache.set('r:token', Promise.resolve({ userId: 'u1' }));
+    expect(await server.getAuthForSessionToken('r:token')).toEqual({ userId: 'u1' });
+  } finally {
+    await server.shutdown();
+    httpServer.close();
+  }
 });
