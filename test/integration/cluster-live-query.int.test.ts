@@ -53,3 +53,42 @@ test('restocks made through either worker reach every subscriber, on both worker
     feeds.forEach((feed) => feed.close());
   }
 });
+
+test('while Redis is down the API still answers; once it is back, the next change reaches every subscriber with the current stock', async () => {
+  const admin = await server.admin();
+  const productId = await server.product({ price: 1, stock: 0 });
+  const [row] = await server.inventoryRows(productId);
+  const feeds: Subscription[] = [];
+  try {
+    for (let i = 0; i < 60 && new Set(feeds.map((f) => f.worker)).size < 2; i++) {
+      feeds.push(await subscribe(server.port, 'Inventory', { objectId: row.objectId }));
+    }
+    await redis.kill();
+    const during: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      const response = await server.request('POST', '/functions/restock', { productId, quantity: 1 }, { session: admin });
+      expect(response.status).toBe(200);
+      during.push(Date.now() - started);
+    }
+    expect(Math.max(...during)).toBeLessThan(5_000);
+    await redis.restart();
+    // The Live Query clients reconnect on their own; a change after that is delivered everywhere.
+    const deadline = Date.now() + 20_000;
+    let version = row.version + 3;
+    while (Date.now() < deadline && !feeds.every((feed) => feed.events.some((e) => e.object?.version === version))) {
+      await server.request('POST', '/functions/restock', { productId, quantity: 1 }, { session: admin });
+      version++;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    for (const feed of feeds) {
+      const last = feed.events.at(-1)?.object;
+      expect(last?.version).toBe(version);
+      expect(last?.stock).toBe(await server.stockOf(productId));
+      const seen = feed.events.map((e) => e.object?.version as number);
+      expect(seen.every((v, i) => i === 0 || v > seen[i - 1])).toBe(true);
+    }
+  } finally {
+    feeds.forEach((feed) => feed.close());
+  }
+}, 90_000);
