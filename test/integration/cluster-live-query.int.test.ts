@@ -19,16 +19,22 @@ afterAll(async () => {
   await redis?.kill();
 });
 
-test('restocks made through either worker reach every subscriber, on both workers, in version order', async () => {
-  const admin = await server.admin();
+/** A new product's Inventory row, and subscribers of it held by both workers. */
+async function rowWatchedOnBothWorkers() {
   const productId = await server.product({ price: 1, stock: 0 });
   const [row] = await server.inventoryRows(productId);
   const feeds: Subscription[] = [];
+  // The kernel hands each new connection to whichever worker accepts first: open until both hold some.
+  for (let i = 0; i < 60 && new Set(feeds.map((f) => f.worker)).size < 2; i++) {
+    feeds.push(await subscribe(server.port, 'Inventory', { objectId: row.objectId }));
+  }
+  return { productId, row, feeds };
+}
+
+test('restocks made through either worker reach every subscriber, on both workers, in version order', async () => {
+  const admin = await server.admin();
+  const { productId, row, feeds } = await rowWatchedOnBothWorkers();
   try {
-    // The kernel hands each new connection to whichever worker accepts first: open until both hold some.
-    for (let i = 0; i < 60 && new Set(feeds.map((f) => f.worker)).size < 2; i++) {
-      feeds.push(await subscribe(server.port, 'Inventory', { objectId: row.objectId }));
-    }
     expect(new Set(feeds.map((f) => f.worker)).size).toBe(2);
 
     // Restock one unit at a time, each on a new connection, until both workers have made some.
@@ -56,13 +62,8 @@ test('restocks made through either worker reach every subscriber, on both worker
 
 test('while Redis is down the API still answers; once it is back, the next change reaches every subscriber with the current stock', async () => {
   const admin = await server.admin();
-  const productId = await server.product({ price: 1, stock: 0 });
-  const [row] = await server.inventoryRows(productId);
-  const feeds: Subscription[] = [];
+  const { productId, row, feeds } = await rowWatchedOnBothWorkers();
   try {
-    for (let i = 0; i < 60 && new Set(feeds.map((f) => f.worker)).size < 2; i++) {
-      feeds.push(await subscribe(server.port, 'Inventory', { objectId: row.objectId }));
-    }
     await redis.kill();
     const during: number[] = [];
     for (let i = 0; i < 3; i++) {
