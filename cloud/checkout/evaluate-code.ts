@@ -1,5 +1,5 @@
 /** A code checked against priced lines for one user: the one evaluation behind getCart, applyCode and checkout. */
-import { checkCode, type CodeRefusal, type CodeTerms, lineDiscounts, normaliseCode, type PricedLineForCode } from '../domain/codes';
+import { checkCode, codeFor, type CodeRefusal, type CodeTerms, lineDiscounts, normaliseCode, type PricedLineForCode } from '../domain/codes';
 import { type Cents, fromCents } from '../domain/money';
 import type { RefusalFacts } from '../edge/code-errors';
 import { findCode, usesBy } from '../invariants/code-uses';
@@ -15,7 +15,8 @@ export interface CodeOutcome {
 
 export async function evaluateCode(raw: string, userId: string, lines: PricedLineForCode[], now: Date): Promise<CodeOutcome> {
   const code = normaliseCode(raw);
-  const [terms, used] = await Promise.all([findCode(code), usesBy(code, userId)]);
+  const [found, used] = await Promise.all([findCode(code), usesBy(code, userId)]);
+  const terms = codeFor(found, userId); // someone else's personal offer answers as an unknown code
   const refusal = checkCode(terms, lines, used, now);
   const subtotal = lines.reduce((sum, line) => sum + line.lineCents, 0);
   return {

@@ -23,6 +23,19 @@ function checkCommon(fields: Record<string, unknown>, validUntilRequired: boolea
     if (isSet(fields[field]) && !positiveWhole(fields[field])) return { field, rule: 'must be a whole number of at least 1' };
   }
   if (isSet(fields.active) && typeof fields.active !== 'boolean') return { field: 'active', rule: 'must be true or false' };
+  return checkOfferUsers(fields.users);
+}
+
+/** At most this many users on one personal offer; a bigger audience is a public code with limits. */
+export const MAX_OFFER_USERS = 1000;
+
+/** `users` (optional): a list of distinct _User pointers, at most MAX_OFFER_USERS. */
+function checkOfferUsers(users: unknown): FieldProblem | null {
+  if (!isSet(users)) return null;
+  const rule = `must be a list of at most ${MAX_OFFER_USERS.toLocaleString('en-US')} distinct _User pointers`;
+  if (!Array.isArray(users) || users.length > MAX_OFFER_USERS) return { field: 'users', rule };
+  const ids = users.map((user: { className?: unknown; id?: unknown } | null) => (user?.className === '_User' && typeof user.id === 'string' ? user.id : null));
+  if (ids.some((id) => id === null) || new Set(ids).size !== ids.length) return { field: 'users', rule };
   return null;
 }
 

@@ -2,7 +2,7 @@
  * Coupons and discount codes as pure rules: what a code looks like, when it applies, and how much it
  * takes off each line, in integer cents. The redemption counters live in invariants/code-uses.ts.
  */
-import { type Cents, percentOf, splitByLargestRemainder } from './money';
+import { type Cents, fromCents, percentOf, splitByLargestRemainder } from './money';
 
 export const CODE_PATTERN = /^[A-Z0-9_-]{3,32}$/;
 
@@ -28,6 +28,8 @@ export interface CodeTerms {
   perUserLimit: number;
   usedCount: number;
   active: boolean;
+  /** A personal offer: only these users may use it (an empty list: nobody); null: anyone. */
+  userIds: string[] | null;
 }
 
 export type CodeRefusal =
@@ -57,6 +59,56 @@ export function checkCode(terms: CodeTerms | null, lines: PricedLineForCode[], u
   if (subtotal < terms.minSubtotalCents) return 'below_min_subtotal';
   if (eligibleLines(terms, lines).length === 0) return 'no_eligible_line';
   return null;
+}
+
+/**
+ * The code as this user may see it: a personal offer meant for others is, to this user, no code at
+ * all, so it is refused exactly as an unknown code is and its existence does not leak.
+ */
+export function codeFor(terms: CodeTerms | null, userId: string): CodeTerms | null {
+  if (!terms || terms.userIds === null) return terms;
+  return terms.userIds.includes(userId) ? terms : null;
+}
+
+/**
+ * How many more times the user may use the code at `now`, whatever the cart: 0 when it is inactive,
+ * not yet valid, expired or used up (overall or by this user). Personal offers list codes with uses left.
+ */
+export function usesLeft(terms: CodeTerms, usedByUser: number, now: Date): number {
+  if (!terms.active) return 0;
+  if (terms.validFrom && now < terms.validFrom) return 0;
+  if (terms.validUntil && now >= terms.validUntil) return 0;
+  const mine = terms.perUserLimit - usedByUser;
+  const overall = terms.usageLimit === null ? mine : terms.usageLimit - terms.usedCount;
+  return Math.max(0, Math.min(mine, overall));
+}
+
+export interface PersonalOffer {
+  code: string;
+  kind: 'coupon' | 'discountCode';
+  /** A coupon's amount off the subtotal (major units); null for a discount code. */
+  discount: number | null;
+  /** A discount code's percentage; null for a coupon. */
+  percentage: number | null;
+  /** The products a discount code is limited to; null: every product. */
+  products: string[] | null;
+  validUntil: string | null;
+  usesLeft: number;
+}
+
+/** The offer as `myOffers` lists it, or null when the user can no longer use it at `now`. */
+export function personalOffer(terms: CodeTerms, usedByUser: number, now: Date): PersonalOffer | null {
+  const left = usesLeft(terms, usedByUser, now);
+  if (left === 0) return null;
+  return {
+    code: terms.code,
+    kind: terms.kind === 'Coupon' ? 'coupon' : 'discountCode',
+    discount: terms.amountCents === null ? null : fromCents(terms.amountCents),
+    percentage: terms.percent,
+    products: terms.productIds,
+    validUntil: terms.validUntil?.toISOString() ?? null,
+    usesLeft: left,
+  };
 }
 
 function isEligible(terms: CodeTerms, line: PricedLineForCode): boolean {

@@ -150,6 +150,12 @@ export async function missingProduct(ids: string[]): Promise<string | null> {
   return ids.find((id) => !found.some((row) => row.objectId === id)) ?? null;
 }
 
+/** The first of these user ids that names no user, or null. */
+export async function missingUser(ids: string[]): Promise<string | null> {
+  const found = await findRows('_User', { objectId: { $in: ids } }, { limit: ids.length, keys: ['objectId'] });
+  return ids.find((id) => !found.some((row) => row.objectId === id)) ?? null;
+}
+
 /** Whether a row of `className` other than `exceptId` already has this code. */
 export async function codeTaken(className: string, code: string, exceptId?: string): Promise<boolean> {
   const where: Record<string, unknown> = { code };

@@ -1,13 +1,19 @@
+import { personalOffer } from '../domain/codes';
 import { requireUser } from '../edge/access';
 import { parseParams } from '../edge/params';
 import { defineFunction } from '../edge/report';
+import { findOffersFor } from '../invariants/code-uses';
 import { NoParams } from './params';
 
-// Personal offers are codes whose `users` lists the caller (SPEC section 4). Coupon and DiscountCode
-// have no `users` field in schema/ yet, so no code is meant for one user only and the list is empty;
-// the function exists so that apps (and the typed GraphQL query) can rely on its shape already.
+// Personal offers are codes whose `users` lists the caller (SPEC section 4): the ones it can use now,
+// soonest to expire first, so an app can show what to use before it is gone.
 defineFunction('myOffers', async (req) => {
-  requireUser(req);
+  const user = requireUser(req);
   parseParams(NoParams, req.params);
-  return { serverTime: new Date().toISOString(), offers: [] };
+  const now = new Date();
+  const offers = (await findOffersFor(user.id!))
+    .map(({ terms, usedByUser }) => personalOffer(terms, usedByUser, now))
+    .filter((offer) => offer !== null)
+    .sort((a, b) => (a.validUntil ?? '\uffff').localeCompare(b.validUntil ?? '\uffff') || a.code.localeCompare(b.code));
+  return { serverTime: now.toISOString(), offers };
 });

@@ -25,6 +25,7 @@ function toCodeTerms(kind: CodeTerms['kind'], row: Row): CodeTerms {
     perUserLimit: row.perUserLimit ?? 1,
     usedCount: row.usedCount ?? 0,
     active: row.active !== false,
+    userIds: Array.isArray(row.users) ? row.users.map((u: Row) => u.objectId) : null,
   };
 }
 
@@ -44,6 +45,31 @@ export async function findCode(raw: string): Promise<CodeTerms | null> {
 export async function usesBy(code: string, userId: string): Promise<number> {
   const [row] = await findRows('CodeRedemption', { code, user: pointerTo('_User', userId) }, { limit: 1 });
   return row?.uses ?? 0;
+}
+
+const OFFER_PAGE = 100;
+
+/**
+ * The active personal offers whose `users` holds this user, coupons then discount codes, read a page
+ * of 100 at a time (objectId order), with the user's uses of each page's codes: two queries a page.
+ */
+export async function findOffersFor(userId: string): Promise<Array<{ terms: CodeTerms; usedByUser: number }>> {
+  const offers: Array<{ terms: CodeTerms; usedByUser: number }> = [];
+  for (const kind of ['Coupon', 'DiscountCode'] as const) {
+    let after: string | null = null;
+    for (;;) {
+      const where: Record<string, unknown> = { users: pointerTo('_User', userId), active: true };
+      if (after) where.objectId = { $gt: after };
+      const rows = await findRows(kind, where, { limit: OFFER_PAGE, sort: { objectId: 1 } });
+      if (rows.length === 0) break;
+      const redemptions = await findRows('CodeRedemption', { code: { $in: rows.map((row) => row.code) }, user: pointerTo('_User', userId) });
+      const used = new Map(redemptions.map((row) => [row.code as string, (row.uses as number) ?? 0]));
+      for (const row of rows) offers.push({ terms: toCodeTerms(kind, row), usedByUser: used.get(row.code) ?? 0 });
+      if (rows.length < OFFER_PAGE) break;
+      after = rows[rows.length - 1].objectId;
+    }
+  }
+  return offers;
 }
 
 const usedUp = (terms: CodeTerms, mine: boolean) =>

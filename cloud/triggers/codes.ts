@@ -9,10 +9,10 @@ import { adminOnlyACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { checkUnderSaveLease, releaseSaveLease } from '../edge/lock';
 import { afterSave, beforeSave } from '../edge/report';
-import { codeTaken, missingProduct } from '../edge/records';
+import { codeTaken, missingProduct, missingUser } from '../edge/records';
 
 const CODE_CLASSES = ['Coupon', 'DiscountCode'] as const;
-const FIELDS = ['code', 'discount', 'percentage', 'minSubtotal', 'validFrom', 'validUntil', 'usageLimit', 'perUserLimit', 'active', 'products'];
+const FIELDS = ['code', 'discount', 'percentage', 'minSubtotal', 'validFrom', 'validUntil', 'usageLimit', 'perUserLimit', 'active', 'products', 'users'];
 
 async function checkProductsExist(products: unknown): Promise<void> {
   if (!Array.isArray(products) || products.length === 0) return;
@@ -20,6 +20,13 @@ async function checkProductsExist(products: unknown): Promise<void> {
   if (ids.some((id) => !id)) failField('products', 'must be a list of Product pointers');
   const missing = await missingProduct(ids as string[]);
   if (missing) failField('products', `no product with id ${missing}`);
+}
+
+/** A personal offer's users must exist (their pointers' form is checked in domain/code-rules.ts). */
+async function checkUsersExist(users: unknown): Promise<void> {
+  if (!Array.isArray(users) || users.length === 0) return;
+  const missing = await missingUser(users.map((user: { id: string }) => user.id));
+  if (missing) failField('users', `no user with id ${missing}`);
 }
 
 for (const className of CODE_CLASSES) {
@@ -40,6 +47,7 @@ for (const className of CODE_CLASSES) {
     const problem = className === 'Coupon' ? checkCouponFields(fields) : checkDiscountCodeFields(fields);
     if (problem) failField(problem.field, problem.rule);
     if (className === 'DiscountCode') await checkProductsExist(row.get('products'));
+    if (row.dirtyKeys().includes('users')) await checkUsersExist(row.get('users'));
 
     if (!isNew && !row.dirtyKeys().includes('code')) return;
     const code: string = row.get('code');

@@ -9,7 +9,7 @@ function terms(overrides: Partial<CodeTerms> = {}): CodeTerms {
   return {
     id: 'c1', kind: 'Coupon', code: 'CODE', amountCents: 1000, percent: null, productIds: null,
     minSubtotalCents: 0, validFrom: null, validUntil: null, usageLimit: null, perUserLimit: 1, usedCount: 0, active: true,
-    ...overrides,
+    userIds: null, ...overrides,
   };
 }
 const percent = (p: number, extra: Partial<CodeTerms> = {}) => terms({ kind: 'DiscountCode', amountCents: null, percent: p, ...extra });
