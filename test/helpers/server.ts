@@ -53,10 +53,26 @@ export function parseDate(date: Date) {
   return { __type: 'Date', iso: date.toISOString() };
 }
 
-/** Creates a fresh database on the shared test cluster and returns its URI. */
+/**
+ * `mongodb://host:port/db?options` with the database part replaced by `name` (several hosts and
+ * options kept). MongoDB creates a database on its first write, so nothing else is needed.
+ */
+export function mongoDatabaseURI(uri: string, name: string): string {
+  const [base, options] = uri.split('?', 2);
+  const scheme = base.indexOf('://') + 3;
+  const slash = base.indexOf('/', scheme);
+  const hosts = slash === -1 ? base : base.slice(0, slash);
+  return `${hosts}/${name}${options === undefined ? '' : `?${options}`}`;
+}
+
+/**
+ * Creates a fresh database and returns its URI: on the shared PostgreSQL test cluster, or, with
+ * TEST_MONGODB_URI set (the MongoDB leg), a database of its own on that mongod.
+ */
 export async function createTestDatabase(): Promise<string> {
-  const clusterURI = inject('pgClusterURI');
   const name = `t_${randomBytes(6).toString('hex')}`;
+  if (process.env.TEST_MONGODB_URI) return mongoDatabaseURI(process.env.TEST_MONGODB_URI, name);
+  const clusterURI = inject('pgClusterURI');
   const client = new pg.Client({ connectionString: `${clusterURI}postgres` });
   await client.connect();
   try {
