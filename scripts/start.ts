@@ -14,6 +14,7 @@ async function supervise(config: ReturnType<typeof loadConfig>): Promise<void> {
   const apiURL = `http://${publicHost}:${server.port}${config.mountPath}`;
   const lines = [
     `Shop backend listening on http://127.0.0.1:${server.port} (${config.production ? 'production' : 'development'}, ${config.workers} worker${config.workers === 1 ? '' : 's'} and a standby)`,
+    `  Storefront:  http://${publicHost}:${server.port}/   (the demo shop: open it in a browser)`,
     `  REST API:    ${apiURL}   (X-Parse-Application-Id: ${config.appId})`,
     `  GraphQL:     http://${publicHost}:${server.port}/graphql`,
     `  Live Query:  ws://${publicHost}:${server.port}${config.mountPath}`,

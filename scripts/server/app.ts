@@ -22,6 +22,7 @@ import { boundRedisWaits } from './parse-rate-limits';
 import { rateLimitMiddleware, rateLimitRules } from './rate-limits';
 import { orderLiveQueryEvents, widenSessionCache } from './live-query-internals';
 import { ShopWebSocketAdapter, WORKER_HEADER, workerName } from './live-query-socket';
+import { storefront } from './storefront';
 import { seedDemoCatalogue } from '../seed-demo';
 
 /** How long a stopping process waits for requests in flight before it closes their connections. */
@@ -197,6 +198,8 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     await graphQL.setGraphQLConfig(graphQLConfig(loadSchemaDefinitions()));
     app.use('/graphql', graphQLGuard());
     graphQL.applyGraphQL(app);
+    // The demo storefront: after the API routes, and only files of public/, so it shadows neither.
+    app.use(storefront(config));
     app.use(jsonErrors());
     orderLiveQueryEvents();
     const liveQuery = await ParseServer.createLiveQueryServer(httpServer, {
