@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { freePort } from '../../scripts/server/embedded-postgres';
+import { waitForOutput } from '../../scripts/server/spawn';
 import { ADMIN, APP_ID, createTestDatabase, MASTER_KEY, ROOT, TestServer } from './server';
 
 const PLAIN_SERVER = `
@@ -60,20 +61,6 @@ export async function startPlainServer(env: Record<string, string> = {}): Promis
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`plain server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('plain server listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    exited.then((code) => reject(new Error(`plain server exited with ${code}:\n${output}`)));
-  });
-  return new TestServer({ child, output: () => output, port, exited }, databaseURI);
+  const { output, exited } = await waitForOutput(child, /plain server listening/, 60_000, 'plain server');
+  return new TestServer({ child, output, port, exited }, databaseURI);
 }
