@@ -245,3 +245,72 @@ export function shopConfig(): ShopConfig {
   cached ??= loadConfig();
   return cached;
 }
+
+const DashboardEnvSchema = z.object({
+  DASHBOARD_HOST: nonEmpty.default('127.0.0.1'),
+  DASHBOARD_PORT: port.default(4040),
+  DASHBOARD_ALLOW_INSECURE_HTTP: flag.default(false),
+});
+
+export interface DashboardConfig {
+  host: string;
+  port: number;
+  /** The API as the dashboard's page in the browser reaches it (the page itself calls it, with the master key). */
+  serverURL: string;
+  graphQLServerURL: string;
+  appId: string;
+  masterKey: string;
+  appName: string;
+  production: boolean;
+  /** The dashboard's one login: the shop's admin account. */
+  user: { username: string; password: string };
+  /** Behind an HTTPS proxy: requests count as secure when it says so (X-Forwarded-Proto). */
+  trustProxy: boolean;
+  allowInsecureHTTP: boolean;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * `npm run dashboard`'s settings, beside the server's own: on loopback the development defaults do;
+ * reachable from other machines, it needs an admin account of your own and HTTPS (or an explicit
+ * DASHBOARD_ALLOW_INSECURE_HTTP=true), since the dashboard hands the master key to the browser.
+ */
+export function loadDashboardConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
+  const config = loadConfig(env);
+  const present = Object.fromEntries(
+    Object.keys(DashboardEnvSchema.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = DashboardEnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const { DASHBOARD_HOST: host, DASHBOARD_PORT: dashboardPort, DASHBOARD_ALLOW_INSECURE_HTTP: allowInsecureHTTP } = parsed.data;
+  if (!isLoopback(host)) {
+    if (config.admin.isDefault) {
+      throw new ConfigError('ADMIN_USERNAME', `the dashboard on DASHBOARD_HOST=${host} is reachable from other machines: set ADMIN_USERNAME and ADMIN_PASSWORD, the development default is public`);
+    }
+    if (!config.trustProxy && !allowInsecureHTTP) {
+      throw new ConfigError('DASHBOARD_HOST', `${host} is reachable from other machines and the dashboard sends the master key to the browser: serve it behind an HTTPS proxy (TRUST_PROXY=true), or set DASHBOARD_ALLOW_INSECURE_HTTP=true`);
+    }
+  }
+  const serverURL = config.publicServerURL ?? config.serverURL ?? `http://localhost:${config.port}${config.mountPath}`;
+  return {
+    host,
+    port: dashboardPort,
+    serverURL,
+    graphQLServerURL: `${new URL(serverURL).origin}/graphql`,
+    appId: config.appId,
+    masterKey: config.masterKey,
+    appName: 'Flash shop',
+    production: config.production,
+    user: { username: config.admin.username, password: config.admin.password },
+    trustProxy: config.trustProxy,
+    allowInsecureHTTP,
+  };
+}
