@@ -15,9 +15,10 @@ const express = require('express');
 const { default: ParseServer, ParseGraphQLServer } = require('parse-server');
 (async () => {
   const port = Number(process.env.PORT);
+  const bare = process.env.PLAIN_BARE === '1';
   const schemaDir = path.join(process.cwd(), 'schema');
   const definitions = readdirSync(schemaDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(schemaDir, f), 'utf8')));
-  const server = new ParseServer({
+  const options = {
     appId: process.env.APP_ID,
     masterKey: process.env.MASTER_KEY,
     databaseURI: process.env.DATABASE_URI,
@@ -29,20 +30,26 @@ const { default: ParseServer, ParseGraphQLServer } = require('parse-server');
     verifyServerUrl: false,
     logsFolder: null,
     logLevel: 'error',
-  });
+  };
+  // Bare: Parse Server alone, as a new host is before anything of this project is applied.
+  if (bare) for (const key of ['cloud', 'schema', 'liveQuery']) delete options[key];
+  const server = new ParseServer(options);
   await server.start();
   const app = express();
   app.use('/parse', server.app);
   new ParseGraphQLServer(server, { graphQLPath: '/graphql' }).applyGraphQL(app);
   const { ensureAdminUser } = require(path.join(process.cwd(), 'scripts', 'server', 'admin-user.ts'));
-  await ensureAdminUser({ username: process.env.ADMIN_USERNAME, password: process.env.ADMIN_PASSWORD });
+  if (!bare) await ensureAdminUser({ username: process.env.ADMIN_USERNAME, password: process.env.ADMIN_PASSWORD });
   const httpServer = app.listen(port, '127.0.0.1', () => console.log('plain server listening on http://127.0.0.1:' + port));
-  await ParseServer.createLiveQueryServer(httpServer, { appId: process.env.APP_ID, masterKey: process.env.MASTER_KEY, serverURL: 'http://127.0.0.1:' + port + '/parse' });
+  if (!bare) await ParseServer.createLiveQueryServer(httpServer, { appId: process.env.APP_ID, masterKey: process.env.MASTER_KEY, serverURL: 'http://127.0.0.1:' + port + '/parse' });
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
-/** Starts the plain server in a child process on its own database; `env` adds variables (NODE_ENV). */
-export async function startPlainServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts the plain server in a child process on its own database; `env` adds variables (NODE_ENV).
+ * `bare` leaves out the cloud code, schema/ and Live Query: a fresh Parse Server with none of this project.
+ */
+export async function startPlainServer(env: Record<string, string> = {}, { bare = false } = {}): Promise<TestServer> {
   const databaseURI = await createTestDatabase();
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', PLAIN_SERVER], {
@@ -57,6 +64,7 @@ export async function startPlainServer(env: Record<string, string> = {}): Promis
       DATABASE_URI: databaseURI,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
+      ...(bare ? { PLAIN_BARE: '1' } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
