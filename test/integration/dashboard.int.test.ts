@@ -4,34 +4,24 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { waitForOutput } from '../../scripts/server/spawn';
 import { ADMIN, APP_ID, MASTER_KEY, ROOT, type TestServer, startTestServer } from '../helpers/server';
 
 let server: TestServer;
 let dashboard: ChildProcess;
-let output = '';
+let output: () => string;
 let base: string;
 
-function startDashboard(env: Record<string, string>): Promise<string> {
+async function startDashboard(env: Record<string, string>): Promise<string> {
   dashboard = spawn('npm', ['run', 'dashboard'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: npm and the node under it stop together
   });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dashboard did not start in 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Parse Dashboard listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    dashboard.stdout!.on('data', onData);
-    dashboard.stderr!.on('data', onData);
-    dashboard.on('exit', (code) => reject(new Error(`dashboard exited with ${code}:\n${output}`)));
-  });
+  const started = await waitForOutput(dashboard, /Parse Dashboard listening on (http:\/\/127\.0\.0\.1:\d+)\//, 30_000, 'dashboard');
+  output = started.output;
+  return started.match[1];
 }
 
 /** The session cookie a response sets, as a Cookie header. */
@@ -51,10 +41,10 @@ afterAll(async () => {
 
 describe('npm run dashboard', () => {
   test('says where it listens and which server it manages', () => {
-    expect(output).toContain(`Shop server: ${server.apiURL} (app ${APP_ID})`);
-    expect(output).toContain(`Log in as the shop's admin: username "${ADMIN.username}"`);
-    expect(output).not.toContain(MASTER_KEY);
-    expect(output).not.toContain(ADMIN.password);
+    expect(output()).toContain(`Shop server: ${server.apiURL} (app ${APP_ID})`);
+    expect(output()).toContain(`Log in as the shop's admin: username "${ADMIN.username}"`);
+    expect(output()).not.toContain(MASTER_KEY);
+    expect(output()).not.toContain(ADMIN.password);
   });
 
   test('sends visitors to its login page, which answers with the dashboard', async () => {
@@ -95,7 +85,7 @@ describe('npm run dashboard', () => {
 
     const settings = await fetch(`${base}/parse-dashboard-config.json`, { headers: { Cookie: cookie } });
     expect(settings.status).toBe(200);
-    const body = await settings.json();
+    const body = (await settings.json()) as { apps: unknown[]; agent?: unknown };
     expect(body.apps).toEqual([
       {
         appId: APP_ID,
