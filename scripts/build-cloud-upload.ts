@@ -5,12 +5,16 @@
  * uploaded. The compiled cloud code reaches outside build/cloud (../../parse-config), so the files
  * main.js loads are copied with their layout under shop/, and main.js loads shop/cloud/main.js.
  *
+ * schema.graphql holds the typed GraphQL operations (scripts/server/graphql-schema.ts), which
+ * Back4app reads from the cloud folder as Parse's `graphQLCustomTypeDefs`.
+ *
  * The build fails when the cloud code requires a package that is not in `dependencies`, or a file
  * outside build/: it would load here and fail on the host.
  */
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { SHOP_TYPE_DEFS } from './server/graphql-schema';
 
 const ROOT = path.resolve(__dirname, '..');
 const BUILD = path.join(ROOT, 'build');
@@ -67,6 +71,7 @@ function writeCloudUpload(): { files: number; dependencies: Record<string, strin
     path.join(UPLOAD_DIR, 'main.js'),
     "// The shop's cloud code, compiled by `npm run build` (see docs/DEPLOY.md).\nrequire('./shop/cloud/main.js');\n",
   );
+  writeFileSync(path.join(UPLOAD_DIR, 'schema.graphql'), `${SHOP_TYPE_DEFS.trim()}\n`);
   const manifest = { name: `${project.name}-cloud`, version: project.version, private: true, dependencies };
   writeFileSync(path.join(UPLOAD_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { files: files.length, dependencies };
@@ -74,4 +79,4 @@ function writeCloudUpload(): { files: number; dependencies: Record<string, strin
 
 const { files, dependencies } = writeCloudUpload();
 const deps = Object.entries(dependencies).map(([name, version]) => `${name}@${version}`).join(', ') || 'none';
-console.log(`Cloud code for upload: ${path.relative(ROOT, UPLOAD_DIR)}/ (main.js and ${files} compiled files; dependencies: ${deps})`);
+console.log(`Cloud code for upload: ${path.relative(ROOT, UPLOAD_DIR)}/ (main.js, schema.graphql and ${files} compiled files; dependencies: ${deps})`);

@@ -2,7 +2,7 @@
  * A plain Parse Server installed on its own, the way Back4app runs one: a folder with its own
  * package.json (parse-server and express at this project's versions, plus the dependencies that
  * `npm run build` lists for the cloud code) and its own node_modules, which loads the upload folder
- * build/back4app/cloud/ as `cloud`. Nothing of this project runs in it: no scripts/server (no body
+ * build/back4app/cloud/ as `cloud` and its schema.graphql as GraphQL type definitions. Nothing of this project runs in it: no scripts/server (no body
  * guard, no GraphQL guard, no supervisor, no admin user), no `schema` option; the test applies the
  * schema through the REST API, as a Back4app user does.
  *
@@ -29,10 +29,10 @@ const INSTALLED = '.installed';
 export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order'];
 
 const HOST_SERVER = `
-const { realpathSync } = require('node:fs');
+const { readFileSync, realpathSync } = require('node:fs');
 const path = require('node:path');
 const express = require('express');
-const { default: ParseServer } = require('parse-server');
+const { default: ParseServer, ParseGraphQLServer } = require('parse-server');
 (async () => {
   const port = Number(process.env.HOST_PORT);
   const serverURL = 'http://127.0.0.1:' + port + '/parse';
@@ -50,6 +50,9 @@ const { default: ParseServer } = require('parse-server');
   await server.start();
   const app = express();
   app.use('/parse', server.app);
+  // As Back4app does with a schema.graphql in the cloud folder.
+  const graphQLCustomTypeDefs = readFileSync(path.join(__dirname, 'cloud', 'schema.graphql'), 'utf8');
+  new ParseGraphQLServer(server, { graphQLPath: '/graphql', graphQLCustomTypeDefs }).applyGraphQL(app);
   const hostRoot = realpathSync(path.join(__dirname, '..')) + path.sep;
   const loaded = Object.keys(require.cache);
   const modules = {

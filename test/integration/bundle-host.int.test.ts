@@ -110,6 +110,12 @@ describe('selling on the plain host', () => {
     expect((await server.ordersOf(productId)).map((order) => order.user.objectId)).toEqual([buyer.userId]);
   });
 
+  test("the typed GraphQL operations of the upload's schema.graphql answer there", async () => {
+    const answer = await server.graphql('query { serverTime { now } }');
+    expect(answer.body.errors).toBeUndefined();
+    expect(Number.isNaN(Date.parse(answer.body.data.serverTime.now))).toBe(false);
+  });
+
   test('two buyers racing for the last unit: exactly one order, the other gets 4001, stock 0', async () => {
     const buyers = await server.users(2, 'racer');
     for (let round = 0; round < 5; round++) {
