@@ -2,7 +2,7 @@
  * What `npm run build` writes runs a shop on a plain Parse Server installed on its own, as on
  * Back4app: the host's own parse-server from its own node_modules, the upload folder
  * build/back4app/cloud/ as its cloud code, the schema applied with `npm run schema:push`, and the
- * admin made through the REST API, as docs/DEPLOY.md tells a user.
+ * admin made with the REST requests of docs/DEPLOY.md.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SCHEMA_CLASSES } from '../../cloud/setup/schema-classes';
 import { UNIQUE_INDEXES } from '../../cloud/setup/unique-keys';
 import { type BundleHost, startBundleHost, UPLOAD_DIR } from '../helpers/bundle-host';
-import { ADMIN, APP_ID, failure, MASTER_KEY, ROOT, type Session, type TestServer } from '../helpers/server';
+import { APP_ID, failure, MASTER_KEY, ROOT, type Session, type TestServer } from '../helpers/server';
 
 const run = promisify(execFile);
 const project = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -31,13 +31,52 @@ async function schemaPush(serverURL: string): Promise<void> {
   await run('npm', args, { cwd: ROOT, timeout: 120_000 });
 }
 
-/** The admin account as docs/DEPLOY.md makes it: a user, then a member of the `admin` role (master key). */
-async function makeAdmin(): Promise<void> {
-  const user = await server.ok('POST', '/users', ADMIN, { master: true });
-  const roles = await server.ok('GET', `/roles?where=${encodeURIComponent(JSON.stringify({ name: 'admin' }))}`, undefined, { master: true });
-  expect(roles.results).toHaveLength(1);
-  const member = { __type: 'Pointer', className: '_User', objectId: user.objectId };
-  await server.ok('PUT', `/roles/${roles.results[0].objectId}`, { users: { __op: 'AddRelation', objects: [member] } }, { master: true });
+const BACK4APP_URL = 'https://parseapi.back4app.com';
+
+/** The ```http blocks of docs/DEPLOY.md's admin step: method, URL, headers and body, as written. */
+function deployRequests() {
+  const text = readFileSync(path.join(ROOT, 'docs', 'DEPLOY.md'), 'utf8');
+  return [...text.matchAll(/^```http\n([\s\S]*?)^```$/gm)].map(([, block]) => {
+    const [head, body = ''] = block.split(/\n\n/);
+    const [requestLine, ...headerLines] = head.trim().split('\n');
+    const [method, url] = requestLine.split(' ');
+    const headers = Object.fromEntries(headerLines.map((line) => line.split(': ') as [string, string]));
+    return { method, url, headers, body: body.trim() };
+  });
+}
+
+/** The admin as docs/DEPLOY.md makes it: its three requests, sent to the host with its keys and the ids they answer. */
+async function makeAdminAsDeployTells(): Promise<Session> {
+  const requests = deployRequests();
+  expect(requests.map((r) => `${r.method} ${r.url.replace(BACK4APP_URL, '')}`)).toEqual([
+    'POST /users',
+    'GET /roles?where={"name":"admin"}',
+    'PUT /roles/ROLE_ID',
+  ]);
+  const ids: Record<string, string> = {};
+  const answers: any[] = [];
+  for (const request of requests) {
+    const fill = (text: string) =>
+      text.replace('YOUR_APP_ID', APP_ID).replace('YOUR_MASTER_KEY', MASTER_KEY).replace(/USER_ID|ROLE_ID/g, (name) => ids[name]);
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, fill(value)]));
+    const url = encodeURI(fill(request.url)).replace(BACK4APP_URL, '');
+    const answer = await server.ok(request.method, url, request.body ? fill(request.body) : undefined, { headers });
+    answers.push(answer);
+    ids.USER_ID ??= answer.objectId;
+    if (answer.results) ids.ROLE_ID = answer.results[0].objectId;
+  }
+  expect(answers[1].results.map((role: { name: string }) => role.name)).toEqual(['admin']);
+  const { username, password } = JSON.parse(requests[0].body);
+  const login = await server.ok('POST', '/login', { username, password });
+  return { userId: login.objectId, username, sessionToken: login.sessionToken };
+}
+
+/** A product made by the admin, restocked when `stock` is given. */
+async function product(fields: { name: string; price: number; stock?: number }): Promise<string> {
+  const { stock, ...rest } = fields;
+  const created = await server.ok('POST', '/classes/Product', rest, { session: admin });
+  if (stock) await server.run('restock', { productId: created.objectId, quantity: stock }, { session: admin });
+  return created.objectId;
 }
 
 beforeAll(async () => {
@@ -45,8 +84,7 @@ beforeAll(async () => {
   host = await startBundleHost();
   server = host.server;
   await schemaPush(server.apiURL);
-  await makeAdmin();
-  admin = await server.admin();
+  admin = await makeAdminAsDeployTells();
 }, 480_000);
 
 afterAll(() => host?.close());
@@ -89,13 +127,22 @@ describe('the host', () => {
 });
 
 describe('selling on the plain host', () => {
+  test('the admin made as docs/DEPLOY.md tells gets the role mirror apps read', async () => {
+    let user: any;
+    for (let tries = 0; tries < 50 && user?.role !== 'admin'; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      user = await server.ok('GET', `/users/${admin.userId}`, undefined, { master: true });
+    }
+    expect(user.role).toBe('admin');
+  });
+
   test('the triggers check writes there too, without the body guard in front of Parse', async () => {
     const bad = await server.request('POST', '/classes/Product', { name: 'Too precise', price: 19.999 }, { session: admin });
     expect(bad.body).toEqual({ code: 142, error: 'price: must have at most two decimals' });
   });
 
   test('an admin adds and restocks a product, the catalog shows it, a customer checks out', async () => {
-    const productId = await server.product({ name: 'Plain host lamp', price: 24.5 });
+    const productId = await product({ name: 'Plain host lamp', price: 24.5 });
     expect(await server.run('restock', { productId, quantity: 5 }, { session: admin })).toEqual({ stock: 5 });
 
     const catalog = await server.run('catalog', { limit: 100 });
@@ -119,7 +166,7 @@ describe('selling on the plain host', () => {
   test('two buyers racing for the last unit: exactly one order, the other gets 4001, stock 0', async () => {
     const buyers = await server.users(2, 'racer');
     for (let round = 0; round < 5; round++) {
-      const productId = await server.product({ name: `Last unit ${round}`, price: 9.99, stock: 1 });
+      const productId = await product({ name: `Last unit ${round}`, price: 9.99, stock: 1 });
       const results = await Promise.allSettled(
         buyers.map((buyer) => server.run('checkout', { idempotencyKey: key(), items: [{ productId, quantity: 1 }] }, { session: buyer })),
       );
