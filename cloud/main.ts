@@ -1,4 +1,5 @@
-// Cloud code entry point, loaded by Parse Server (`cloud: 'build/cloud/main.js'` on any host).
+// Cloud code entry point, loaded by Parse Server: build/cloud/main.js when built, and on a host such as
+// Back4app through the upload folder's main.js (build/back4app/cloud/, see docs/DEPLOY.md).
 import { ensureUniqueIndexes } from './setup/unique-indexes';
 import './triggers/product';
 import './triggers/inventory';
