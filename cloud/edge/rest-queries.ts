@@ -37,6 +37,17 @@ function checkOperand(spec: FieldSpec, value: unknown, at: string): Check {
   return checkTypedValue({ type: spec.type, targetClass: spec.targetClass }, value, at);
 }
 
+/**
+ * Equality with a list or object field: bare Parse Server on PostgreSQL answers HTTP 500 when the
+ * value is plain text, a number or a boolean (it compares the jsonb column with it as is).
+ */
+function checkEquality(spec: FieldSpec, value: unknown, at: string): Check {
+  if ((spec.type === 'Array' || spec.type === 'Object') && ['string', 'number', 'boolean'].includes(typeof value)) {
+    return problemAt(at, spec.type === 'Array' ? 'a list field matches a Pointer it holds, a whole list, or $all / $in' : 'an object field matches a subfield ("field.key") or $exists');
+  }
+  return checkOperand(spec, value, at);
+}
+
 function checkBound(spec: FieldSpec, value: unknown, at: string): Check {
   if (!COMPARABLE.has(spec.type)) return problemAt(at, 'only a number, date or text field can be compared this way');
   if (spec.type === 'Date' && isRecord(value) && '$relativeTime' in value) {
@@ -66,7 +77,7 @@ function checkSubquery(lookup: SchemaLookup, value: unknown, at: string, depth: 
 /** The constraint on one field: a plain value (equality) or an object of `$` operators. */
 function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, at: string, depth: number, unknown: UnknownFields): Check {
   const operators = isRecord(value) && Object.keys(value).some((key) => key.startsWith('$'));
-  if (!operators) return checkOperand(spec, value, at);
+  if (!operators) return checkEquality(spec, value, at);
   for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
     const place = join(at, op);
     let found: Check;
@@ -78,6 +89,8 @@ function checkConstraint(lookup: SchemaLookup, spec: FieldSpec, value: unknown, 
         found = checkBound(spec, operand, place);
         break;
       case '$eq':
+        found = checkEquality(spec, operand, place);
+        break;
       case '$ne':
         found = checkOperand(spec, operand, place);
         break;

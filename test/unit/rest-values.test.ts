@@ -158,7 +158,7 @@ describe('checkWhere: constraints against the field types', () => {
         startsAt: { $gt: { $relativeTime: '3 days ago' } },
         maker: { $in: [pointer('Maker')] },
         fans: pointer('_User'),
-        tags: 'a',
+        tags: { $all: ['a'] },
         'settings.colour': 'red',
         objectId: { $nin: ['a', 'b'] },
         description: { $exists: false },
@@ -172,6 +172,9 @@ describe('checkWhere: constraints against the field types', () => {
     [{ price: { $gt: 'x' } }, 'where.price.$gt', 'must be a number'],
     [{ price: 'x' }, 'where.price', 'must be a number'],
     [{ name: 5 }, 'where.name', 'must be text'],
+    // equalTo on a list or object field with plain text: HTTP 500 on PostgreSQL (jsonb compared with text)
+    [{ tags: 'a' }, 'where.tags', 'a list field matches a Pointer it holds, a whole list, or $all / $in'],
+    [{ settings: 'a' }, 'where.settings', 'an object field matches a subfield ("field.key") or $exists'],
     [{ startsAt: { $lt: 5 } }, 'where.startsAt.$lt', 'must be a Date'],
     [{ active: { $gt: true } }, 'where.active.$gt', 'only a number, date or text field can be compared'],
     [{ price: { $in: 'x' } }, 'where.price.$in', 'must be a list'],
