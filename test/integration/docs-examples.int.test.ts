@@ -13,6 +13,8 @@
  *   cannot execute (Dart, Swift, Kotlin), or a shell block for another host (a Back4app app, say).
  *   Those in CLIENTS.md are checked for covering the five steps of a quick start. A Dart, Swift,
  *   Kotlin or Java block without the mark fails the test.
+ * - `http` blocks are docs/DEPLOY.md's requests to a Back4app app, which bundle-host.int.test.ts
+ *   sends to its plain host as written; an `http` block anywhere else fails the test, as nothing runs it.
  * - Everything else (json shapes, printed output, `npm` commands) is not an example of a request.
  *
  * Substitutions, the only differences from what a reader copies against `npm start`:
@@ -65,6 +67,7 @@ function kindOf(block: Block): Kind {
   if (['sh', 'bash', 'shell'].includes(block.lang) && /\bcurl\b/.test(block.code)) return 'curl';
   if (block.lang === 'graphql') return 'graphql';
   if (['js', 'javascript', 'mjs'].includes(block.lang) && /\bParse\./.test(block.code)) return 'js';
+  if (block.lang === 'http') return block.file === 'docs/DEPLOY.md' ? 'none' : 'unmarked';
   if (NOT_RUNNABLE_HERE.includes(block.lang)) return 'unmarked';
   return 'none';
 }
