@@ -495,6 +495,16 @@ async function counters(server: TestServer) {
  */
 type Mode = 'guarded' | 'cloud code alone';
 
+/**
+ * Values that Parse Server decodes into valid ones before any cloud code runs, so that a plain host
+ * stores what they decode to: a Date whose `iso` is a number becomes that many milliseconds after
+ * 1970, a valid Date the triggers cannot tell from one sent as text. The guard refuses them.
+ * (Whether the fuzz saw such a save refused on a plain host depended on which concurrent case got
+ * the row first.) A plain host is not sent them.
+ */
+const DECODED_BY_PARSE = ['Date with a numeric iso'];
+const decodedBeforeCloudCode = (fuzz: Case) => DECODED_BY_PARSE.some((label) => fuzz.what.endsWith(`: ${label}`));
+
 function problemWith({ fuzz, status, text, json }: Outcome, mode: Mode): string | null {
   if (status === 0) return 'no answer';
   const plain = mode === 'cloud code alone';
@@ -550,7 +560,7 @@ function describeFuzz(title: string, mode: Mode, start: () => Promise<TestServer
     test('at least 500 distinct malformed requests: the server stays up and nothing moves', async () => {
       const before = await counters(server);
       const outputBefore = server.spawned.output().length;
-      const cases = generateCases(seeded);
+      const cases = generateCases(seeded).filter((fuzz) => mode === 'guarded' || !decodedBeforeCloudCode(fuzz));
       const distinct = new Set(cases.map((c) => (typeof c.body === 'string' ? c.body : JSON.stringify(c.body ?? c.path))));
       console.log(`${title}: ${cases.length} requests, ${distinct.size} distinct bodies`);
       expect(distinct.size).toBeGreaterThanOrEqual(500);
