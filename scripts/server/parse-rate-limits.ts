@@ -79,14 +79,40 @@ export async function countAsRestCall(req: Request, method: string, path: string
 
 type Logger = { error(message: string): void; log(message: string): void };
 
-/** One outage of Redis as the rate limits see it: logged when it starts and when it ends. */
+/**
+ * The outage as the log tells it: it starts when the first rule finds Redis gone and ends when
+ * every rule that found it gone has had an answer again (each rule has its own Redis client, and
+ * they reconnect one by one).
+ */
+class OutageLog {
+  private readonly out = new Set<RedisOutage>();
+  private since = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  begin(rule: RedisOutage, cause: string): void {
+    if (this.out.size === 0) {
+      this.since = Date.now();
+      this.logger.error(`Rate limits: Redis does not answer (${cause}); requests are let through uncounted until it does.`);
+    }
+    this.out.add(rule);
+  }
+
+  end(rule: RedisOutage): void {
+    if (!this.out.delete(rule) || this.out.size > 0) return;
+    const seconds = Math.round((Date.now() - this.since) / 1000);
+    this.logger.log(`Rate limits: Redis answers again after ${seconds} s; requests are counted again.`);
+  }
+}
+
+/** One rule's view of Redis: while its client gets no answer, it asks only once per probe period. */
 class RedisOutage {
   private since: number | null = null;
   private lastProbe = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly log: OutageLog) {}
 
-  /** True while Redis is out and no probe is due: the handler is not called at all. */
+  /** True while Redis is out for this rule and no probe is due: the handler is not called at all. */
   skips(now: number): boolean {
     if (this.since === null || now - this.lastProbe >= PROBE_EVERY_MS) {
       if (this.since !== null) this.lastProbe = now;
@@ -99,14 +125,13 @@ class RedisOutage {
     if (this.since !== null) return;
     this.since = Date.now();
     this.lastProbe = this.since;
-    this.logger.error(`Rate limits: Redis does not answer (${cause}); requests are let through uncounted until it does.`);
+    this.log.begin(this, cause);
   }
 
   end(): void {
     if (this.since === null) return;
-    const seconds = Math.round((Date.now() - this.since) / 1000);
     this.since = null;
-    this.logger.log(`Rate limits: Redis answers again after ${seconds} s; requests are counted again.`);
+    this.log.end(this);
   }
 }
 
@@ -140,9 +165,10 @@ function bounded(handler: Handler, outage: RedisOutage): Handler {
 /**
  * Wraps every rule's handler of `appId` so that a dead or hung Redis never holds a request (see the
  * file comment). Call once, after Parse Server built its app (the rules are made then), and only
- * when the rules keep their counts in Redis: they share one outage, which any answer ends.
+ * when the rules keep their counts in Redis. Each rule tracks its own client; the log tells one
+ * outage for all of them.
  */
 export function boundRedisWaits(appId: string, logger: Logger = console): void {
-  const outage = new RedisOutage(logger);
-  for (const rule of rulesOf(hostConfig(appId))) rule.handler = bounded(rule.handler, outage);
+  const log = new OutageLog(logger);
+  for (const rule of rulesOf(hostConfig(appId))) rule.handler = bounded(rule.handler, new RedisOutage(log));
 }
