@@ -89,6 +89,13 @@ function tick() {
 
 const newestVersion = new Map(); // productId -> newest Inventory version shown
 let stockSubscription = null;
+let saleSubscription = null;
+
+/** The badge of a live sale: how many units are left at the sale price. */
+function saleBadgeText(status, remaining) {
+  if (status === 'sold_out' || remaining === 0) return 'Sale sold out';
+  return remaining === null ? 'Flash sale' : `Flash sale: ${remaining} left at this price`;
+}
 
 /** Shows a stock figure unless an equal or newer version of that row is already shown. */
 function showStock(productId, stock, version) {
@@ -125,7 +132,8 @@ function renderProduct(product, serverTimeMs) {
     } else {
       item.classList.add('on-sale');
       item.querySelector('.sale-price').textContent = money(sale.salePrice);
-      badge.textContent = sale.status === 'sold_out' ? 'Sale sold out' : sale.remaining === null ? 'Flash sale' : `Flash sale: ${sale.remaining} left at this price`;
+      badge.dataset.saleId = sale.id;
+      badge.textContent = saleBadgeText(sale.status, sale.remaining);
       countdown.dataset.prefix = 'Sale ends in';
       countdown.dataset.deadline = String(serverTimeMs + sale.endsInMs);
     }
@@ -147,6 +155,20 @@ async function loadCatalog() {
   }
   tick();
   await watchStock(products.map((p) => p.id));
+  await watchSales(products.filter((p) => p.sale && p.sale.status !== 'upcoming').map((p) => p.sale.id));
+}
+
+/** Live sales' soldCount: the badges' "N left at this price" follows every sale unit sold. */
+async function watchSales(saleIds) {
+  if (saleSubscription) saleSubscription.unsubscribe();
+  saleSubscription = null;
+  if (saleIds.length === 0) return;
+  saleSubscription = await new Parse.Query('FlashSale').containedIn('objectId', saleIds).subscribe();
+  saleSubscription.on('update', (sale) => {
+    const badge = document.querySelector(`.badge[data-sale-id="${sale.id}"]`);
+    const limit = sale.get('quantityLimit');
+    if (badge) badge.textContent = saleBadgeText('live', typeof limit === 'number' ? Math.max(0, limit - (sale.get('soldCount') ?? 0)) : null);
+  });
 }
 
 /** One Live Query subscription for the stock of the products shown. */

@@ -126,6 +126,7 @@ describe.skipIf(!hasChromium)('the demo storefront in headless Chromium', () => 
     await buyer.getByRole('button', { name: 'Check out' }).click();
     await expect.poll(() => buyer.getByRole('status').textContent()).toBe('Thank you! 1 order(s), $160.00 in all.');
     await expect.poll(() => watcherCard.locator('.stock').textContent(), { timeout: 5000 }).toBe('3 in stock');
+    await expect.poll(() => watcherCard.locator('.badge').textContent(), { timeout: 5000 }).toBe('Flash sale: 8 left at this price');
     expect(await watcher.evaluate(() => (globalThis as any).marker)).toBe(42);
     await watcher.screenshot({ path: path.join(SHOTS, '2-second-browser-sees-stock-fall.png'), fullPage: true });
 
