@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { spawnServer } from '../server/spawn';
+import { connect, inBatches, MASTER_KEY, percentile, treeCpuSeconds } from './client';
 
 export const FAN_OUT = { subscribers: 1000, workers: 2, checkouts: 50, connectInFlight: 50, signUpsInFlight: 16, targetP99Ms: 250 };
-const MASTER_KEY = 'bench-master-key-0123456789abcdef012345';
 const WAIT_FOR_STRAGGLERS_MS = 3000;
 
 export interface FanOutReport {
@@ -32,11 +32,6 @@ export interface FanOutReport {
   seconds: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 function redisAnswers(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -45,34 +40,6 @@ function redisAnswers(url: string): Promise<boolean> {
     socket.once('connect', () => (socket.end(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
-}
-
-/** CPU seconds (user + system) of a process and all its descendants, from Linux /proc. */
-function treeCpuSeconds(rootPid: number): number {
-  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
-  const stats = new Map<number, { parent: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      stats.set(Number(entry), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const inTree = (pid: number): boolean => pid === rootPid || (pid > 1 && stats.has(pid) && inTree(stats.get(pid)!.parent));
-  let ticks = 0;
-  for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
-  return ticks / 100;
-}
-
-async function inBatches<T>(count: number, inFlight: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, async () => {
-    for (let i = next++; i < count; i = next++) results[i] = await task(i);
-  }));
-  return results;
 }
 
 interface Subscriber {
@@ -122,18 +89,7 @@ export async function runFanOut(log: (line: string) => void = console.log): Prom
     WORKERS: String(FAN_OUT.workers), REDIS_URL: redisURL,
     RATE_LIMIT_AUTH_PER_MINUTE: '1000000', RATE_LIMIT_CHECKOUT_PER_MINUTE: '1000000',
   }, 120_000);
-  const api = `http://127.0.0.1:${server.port}/parse`;
-  const call = async (method: string, urlPath: string, body: unknown, headers: Record<string, string> = {}): Promise<any> => {
-    const response = await fetch(`${api}${urlPath}`, {
-      method,
-      headers: { 'X-Parse-Application-Id': appId, 'Content-Type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const parsed = await response.json();
-    if (response.status >= 300) throw new Error(`${method} ${urlPath}: ${response.status} ${JSON.stringify(parsed)}`);
-    return parsed;
-  };
+  const call = connect(`http://127.0.0.1:${server.port}/parse`, appId).must;
   const subscribers: Subscriber[] = [];
   try {
     const workersReady = () => (server.output().match(/^Worker \d+ ready \((first|active)\)/gm) ?? []).length;
@@ -156,7 +112,11 @@ export async function runFanOut(log: (line: string) => void = console.log): Prom
     for (const s of subscribers) perWorker[s.worker] = (perWorker[s.worker] ?? 0) + 1;
     log(`fan-out: subscribers per worker ${JSON.stringify(perWorker)}; ${FAN_OUT.checkouts} checkouts...`);
 
-    const cpuBefore = treeCpuSeconds(server.child.pid!);
+    const treeCpu = () => {
+      const { server: node, database } = treeCpuSeconds(server.child.pid!);
+      return node + database;
+    };
+    const cpuBefore = treeCpu();
     const started = performance.now();
     const answeredAt = new Map<number, number>();
     const checkoutMs: number[] = [];
@@ -172,7 +132,7 @@ export async function runFanOut(log: (line: string) => void = console.log): Prom
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const seconds = (performance.now() - started) / 1000;
-    const serverCpuSeconds = treeCpuSeconds(server.child.pid!) - cpuBefore;
+    const serverCpuSeconds = treeCpu() - cpuBefore;
 
     const delivery: number[] = [];
     let lost = 0;
