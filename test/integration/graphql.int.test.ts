@@ -101,6 +101,17 @@ describe('schema', () => {
     expect(answer.product).toEqual({ objectId: productId, name: 'Generated beside typed', price: 4 });
     expect(Date.parse(answer.serverTime.now)).toBeGreaterThan(0);
   });
+
+  test('createOrder offers no user input: a nested createAndLink would sign a user up past the sign-up limit', async () => {
+    const [buyer] = await server.users(1);
+    const productId = await server.product({ price: 2, stock: 10 });
+    const username = `nested-sign-up-${Date.now()}`;
+    const query = `mutation { createOrder(input: { fields: { product: { link: "${productId}" }, quantity: 1, user: { createAndLink: { username: "${username}", password: "nested-password" } } } }) { order { objectId } } }`;
+    const answer = await server.graphql(query, {}, { session: buyer });
+    expect(answer.body.errors?.length).toBeGreaterThan(0);
+    expect(await server.find('_User', { username })).toEqual([]);
+    expect(await server.ordersOf(productId)).toEqual([]);
+  });
 });
 
 describe('queries answer as REST does', () => {
