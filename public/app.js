@@ -164,7 +164,10 @@ async function watchSales(saleIds) {
   saleSubscription = null;
   if (saleIds.length === 0) return;
   saleSubscription = await new Parse.Query('FlashSale').containedIn('objectId', saleIds).subscribe();
+  const newestSaleVersion = new Map();
   saleSubscription.on('update', (sale) => {
+    if (sale.get('version') <= (newestSaleVersion.get(sale.id) ?? -1)) return; // never go back in time
+    newestSaleVersion.set(sale.id, sale.get('version'));
     const badge = document.querySelector(`.badge[data-sale-id="${sale.id}"]`);
     const limit = sale.get('quantityLimit');
     if (badge) badge.textContent = saleBadgeText('live', typeof limit === 'number' ? Math.max(0, limit - (sale.get('soldCount') ?? 0)) : null);

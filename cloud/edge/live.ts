@@ -52,6 +52,9 @@ export function publishCreate(className: string, row: Record<string, unknown> & 
   });
 }
 
+/** Add to every write that changes what a versioned row's subscribers see, in the same update. */
+export const NEXT_VERSION = { version: { __op: 'Increment', amount: 1 } } as const;
+
 /** The newest version sent per row, by `className:objectId`. */
 const newestSent = new Map<string, number>();
 

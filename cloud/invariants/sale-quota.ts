@@ -7,7 +7,7 @@ import { fromCents } from '../domain/money';
 import { inWindow, remainingUnits, type SaleTerms } from '../domain/sale-window';
 import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
-import { publishUpdate } from '../edge/live';
+import { NEXT_VERSION, publishUpdate } from '../edge/live';
 import { toSaleTerms } from '../edge/records';
 import { findRows, insertOne, updateOne } from '../edge/db';
 import { dateValue as isoDate, pointerTo as pointer, type Row } from '../edge/rows';
@@ -66,12 +66,13 @@ function publishSale(sale: SaleTerms, row: Row, change: number): void {
     startTime: isoDate(sale.startsAt),
     endTime: isoDate(sale.endsAt),
     soldCount,
+    version: Number(row.version),
   };
   if (sale.quantityLimit !== null) fields.quantityLimit = sale.quantityLimit;
   if (sale.perUserLimit !== null) fields.perUserLimit = sale.perUserLimit;
   if (sale.discountPercent !== null) fields.discount = sale.discountPercent;
   if (sale.discountPriceCents !== null) fields.discountPrice = fromCents(sale.discountPriceCents);
-  publishUpdate('FlashSale', fields as Row, { soldCount: soldCount - change }).catch((error) =>
+  publishUpdate('FlashSale', fields as Row, { soldCount: soldCount - change, version: Number(row.version) - 1 }).catch((error) =>
     console.error(`Live Query publish of FlashSale ${sale.id} failed`, error),
   );
 }
@@ -80,7 +81,7 @@ function publishSale(sale: SaleTerms, row: Row, change: number): void {
 async function claimQuota(sale: SaleTerms, quantity: number, now: Date, checkoutId: string): Promise<boolean> {
   const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
   if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
-  const row = await updateOne('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) });
+  const row = await updateOne('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity), ...NEXT_VERSION });
   if (row) publishSale(sale, row, quantity);
   return row !== null;
 }
@@ -114,7 +115,7 @@ export async function claimSaleUnits(sale: SaleTerms, userId: string, quantity: 
  */
 export async function releaseSaleUnits(sale: SaleTerms, userId: string, quantity: number, checkoutId?: string): Promise<void> {
   const where: Record<string, unknown> = { objectId: sale.id };
-  const update: Record<string, unknown> = { soldCount: { __op: 'Increment', amount: -quantity } };
+  const update: Record<string, unknown> = { soldCount: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION };
   if (checkoutId) {
     where.holds = holding(checkoutId, quantity);
     update.holds = removeHold(checkoutId, quantity);

@@ -7,7 +7,7 @@
 import { catalogueACL } from '../edge/access';
 import { addHold, holding, removeHold } from '../edge/holds';
 import { Code, fail, isParseError } from '../edge/errors';
-import { publishUpdate } from '../edge/live';
+import { NEXT_VERSION, publishUpdate } from '../edge/live';
 import { findRows, updateOne } from '../edge/db';
 import { type Row } from '../edge/rows';
 
@@ -28,9 +28,6 @@ export async function createInventory(productId: string): Promise<void> {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
 }
-
-/** One more version: every write that changes stock carries it. */
-const NEXT_VERSION = { version: { __op: 'Increment', amount: 1 } };
 
 async function publishStock(productId: string, row: Row, stockChange: number, receivedChange: number) {
   const stock = Number(row.stock);

@@ -24,17 +24,22 @@ async function overlappingSale(sale: Parse.Object, productId: string): Promise<P
 }
 
 // Rules apply to every writer, the master key included; soldCount moves only through the sale
-// quota module's atomic writes, which skip this trigger.
+// quota module's atomic writes, which skip this trigger. `version` grows by one with every change,
+// as Inventory's does, so subscribers can order the sale's events.
 beforeSave('FlashSale', async (req) => {
   const sale = req.object;
   const isNew = !req.original;
   const dirty = sale.dirtyKeys();
   if (isNew) {
-    if (![undefined, 0].includes(sale.get('soldCount'))) failField('soldCount', 'is maintained by the server');
-    sale.set('soldCount', 0);
+    for (const field of ['soldCount', 'version']) {
+      if (![undefined, 0].includes(sale.get(field))) failField(field, 'is maintained by the server');
+    }
+    sale.set({ soldCount: 0, version: 0 });
     sale.setACL(catalogueACL());
   } else {
-    if (dirty.includes('soldCount')) failField('soldCount', 'is maintained by the server');
+    for (const field of ['soldCount', 'version']) if (dirty.includes(field)) failField(field, 'is maintained by the server');
+    // An admin's edit is a change subscribers see: one more version, applied atomically by the update.
+    sale.increment('version');
     if (dirty.includes('product')) failField('product', 'cannot be changed; end this sale and create another');
   }
 

@@ -384,6 +384,31 @@ describe('POST /classes/Order', () => {
 });
 
 describe('Live Query events of a checkout', () => {
+  test('concurrent checkouts of one sale reach a FlashSale subscriber in version order, the last with the current soldCount; an edit is one more version', async () => {
+    const productId = await server.product({ price: 10, stock: 50 });
+    const saleId = await server.sale(productId, { discount: 10, startTime: at(-MINUTE), endTime: at(60 * MINUTE), quantityLimit: 20 });
+    const feed = await subscribe(server.port, 'FlashSale', { objectId: saleId });
+    try {
+      const buyers = await server.users(8, 'sale-version');
+      await Promise.all(buyers.map((buyer) => buy(buyer, productId)));
+      const last = await feed.waitFor((e) => e.object?.version === 8);
+      expect(last.object?.soldCount).toBe(8);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const seen = feed.events.map((e) => e.object?.version as number);
+      expect(seen.every((version, i) => i === 0 || version > seen[i - 1])).toBe(true);
+      expect(feed.events.at(-1)?.object).toMatchObject({ version: 8, soldCount: 8 });
+
+      const admin = await server.admin();
+      await server.ok('PUT', `/classes/FlashSale/${saleId}`, { quantityLimit: 25 }, { session: admin });
+      expect((await feed.waitFor((e) => e.object?.quantityLimit === 25)).object).toMatchObject({ version: 9, soldCount: 8 });
+      const refused = await failure(server.ok('PUT', `/classes/FlashSale/${saleId}`, { version: 1 }, { session: admin }));
+      expect(refused).toMatchObject({ code: 142 });
+      expect(refused.message).toContain('version');
+    } finally {
+      feed.close();
+    }
+  });
+
   test('a refused checkout announces nothing it undid; a completed one announces each change once', async () => {
     const user = await server.signUp();
     const productId = await server.product({ price: 20, stock: 10 });
