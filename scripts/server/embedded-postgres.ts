@@ -175,3 +175,14 @@ export async function startEmbeddedPostgres(
   };
   return { uri: uriFor(DATABASE), uriFor, createDatabase, stop };
 }
+
+/**
+ * A URI for a database on the cluster that a running server started under `dataDir`; the port
+ * comes from PostgreSQL's own postmaster.pid (line 4). For tools beside the server, such as the bench.
+ */
+export function runningClusterURI(dataDir: string, database = DATABASE): string {
+  const lines = readFileSync(path.join(path.resolve(dataDir), 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+  const port = Number(lines[3]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port in ${dataDir}/postgres/postmaster.pid`);
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
