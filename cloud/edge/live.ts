@@ -12,6 +12,7 @@
  * processes are ordered where they are delivered (scripts/server/live-query-internals.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { NewestVersions } from '../domain/version-order';
 import { liveQuery } from './db';
 
 type Publish = () => Promise<void>;
@@ -55,17 +56,8 @@ export function publishCreate(className: string, row: Record<string, unknown> & 
 /** Add to every write that changes what a versioned row's subscribers see, in the same update. */
 export const NEXT_VERSION = { version: { __op: 'Increment', amount: 1 } } as const;
 
-/** The newest version sent per row, by `className:objectId`. */
-const newestSent = new Map<string, number>();
-
-/** Whether an event of this version may still be sent, and if so marks it sent. */
-function inVersionOrder(className: string, row: Record<string, unknown> & { objectId: string }): boolean {
-  if (typeof row.version !== 'number') return true;
-  const key = `${className}:${row.objectId}`;
-  if ((newestSent.get(key) ?? -1) > row.version) return false;
-  newestSent.set(key, row.version);
-  return true;
-}
+/** The newest version this process has sent per row, by `className:objectId`. */
+const newestSent = new NewestVersions();
 
 /** Sends an `update` event for `className` with the object before and after the write. */
 export function publishUpdate(
@@ -75,7 +67,7 @@ export function publishUpdate(
 ): Promise<void> {
   return publishOrHold(async () => {
     const live = await liveQuery(className);
-    if (!live || !inVersionOrder(className, after)) return;
+    if (!live || !newestSent.admit(`${className}:${after.objectId}`, after.version)) return;
     const current = Parse.Object.fromJSON({ className, ...after }, true);
     const original = Parse.Object.fromJSON({ className, ...after, ...before }, true);
     live.controller.onAfterSave(className, current, original, live.perms);

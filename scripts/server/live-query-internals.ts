@@ -11,6 +11,8 @@
  * there. Per subscription and row, an event older than the newest one already sent is dropped; the
  * newer one carries the later state.
  */
+import { NewestVersions } from '../../cloud/domain/version-order';
+
 type Push = (this: object, requestId: number, object?: Record<string, unknown>, original?: Record<string, unknown> | null) => void;
 interface ClientClass {
   prototype: { _pushEvent(type: string): Push };
@@ -19,18 +21,14 @@ interface ClientClass {
 /** Events that carry the row's state. `delete` is final and always passes. */
 const STATE_EVENTS = new Set(['create', 'enter', 'update', 'leave']);
 
-const newestSent = new WeakMap<object, Map<string, number>>();
+/** Per Live Query client, the newest version sent per subscription and row. */
+const newestSent = new WeakMap<object, NewestVersions>();
 
 /** True when `object` is not older than the newest version of its row already sent on this subscription. */
 export function isNewest(client: object, requestId: number, object: Record<string, unknown> | undefined): boolean {
-  const version = object?.version;
-  if (typeof version !== 'number') return true;
   let sent = newestSent.get(client);
-  if (!sent) newestSent.set(client, (sent = new Map()));
-  const key = `${requestId}:${String(object!.className)}:${String(object!.objectId)}`;
-  if ((sent.get(key) ?? -1) > version) return false;
-  sent.set(key, version);
-  return true;
+  if (!sent) newestSent.set(client, (sent = new NewestVersions()));
+  return sent.admit(`${requestId}:${String(object?.className)}:${String(object?.objectId)}`, object?.version);
 }
 
 let installed = false;
