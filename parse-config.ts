@@ -158,19 +158,24 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment (empty strings count as unset) into the server's settings. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
+/** The variables `schema` knows, parsed (empty strings count as unset); the first problem names its variable. */
+function parseEnv<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   const present = Object.fromEntries(
-    Object.keys(EnvSchema.shape)
+    Object.keys(schema.shape)
       .map((key) => [key, env[key]] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = EnvSchema.safeParse(present);
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** Parses the environment (empty strings count as unset) into the server's settings. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
+  const e = parseEnv(EnvSchema, env);
   const production = e.NODE_ENV === 'production';
 
   if (production && e.MASTER_KEY === DEFAULT_MASTER_KEY) {
@@ -280,17 +285,7 @@ function isLoopback(host: string): boolean {
  */
 export function loadDashboardConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
   const config = loadConfig(env);
-  const present = Object.fromEntries(
-    Object.keys(DashboardEnvSchema.shape)
-      .map((key) => [key, env[key]] as const)
-      .filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const parsed = DashboardEnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
-  }
-  const { DASHBOARD_HOST: host, DASHBOARD_PORT: dashboardPort, DASHBOARD_ALLOW_INSECURE_HTTP: allowInsecureHTTP } = parsed.data;
+  const { DASHBOARD_HOST: host, DASHBOARD_PORT: dashboardPort, DASHBOARD_ALLOW_INSECURE_HTTP: allowInsecureHTTP } = parseEnv(DashboardEnvSchema, env);
   if (!isLoopback(host)) {
     if (config.admin.isDefault) {
       throw new ConfigError('ADMIN_USERNAME', `the dashboard on DASHBOARD_HOST=${host} is reachable from other machines: set ADMIN_USERNAME and ADMIN_PASSWORD, the development default is public`);
