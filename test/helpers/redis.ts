@@ -4,17 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../scripts/server/embedded-postgres';
 
 /** Resolves once something answers on the port (Redis accepts connections once it is ready). */
 async function answering(port: number, timeoutMs: number): Promise<void> {
