@@ -51,7 +51,8 @@ function checkLiterals(query: unknown): Check {
   return found;
 }
 
-function parsedJSON(value: unknown): unknown {
+/** GraphQL variables as sent: an object, or JSON text (a GET, some clients); other text as it is. */
+export function parsedJSON(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   try {
     return JSON.parse(value);

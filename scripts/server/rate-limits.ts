@@ -20,6 +20,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { type DocumentNode, type FieldNode, Kind, type OperationDefinitionNode, type SelectionSetNode, parse, valueFromASTUntyped } from 'graphql';
 import type { ShopConfig } from '../../parse-config';
+import { parsedJSON } from './graphql-guard';
 import { countAsRestCall, RATE_LIMITED, ruleMessages } from './parse-rate-limits';
 
 const LOGIN = '/login';
@@ -91,15 +92,6 @@ interface GraphQLRequest {
   operationName?: unknown;
 }
 
-function jsonField(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-}
-
 function rootFields(selections: SelectionSetNode, document: DocumentNode, seen: Set<string>, into: FieldNode[]): void {
   for (const selection of selections.selections) {
     if (selection.kind === Kind.FIELD) into.push(selection);
@@ -139,7 +131,7 @@ export function graphQLCallsCountedAs(request: GraphQLRequest): string[] {
   } catch {
     return []; // Apollo answers the syntax error and runs nothing
   }
-  const variables = jsonField(request.variables);
+  const variables = parsedJSON(request.variables);
   const values = variables !== null && typeof variables === 'object' ? (variables as Record<string, unknown>) : {};
   const counted: string[] = [];
   for (const operation of mutationsOf(document, request.operationName)) {
