@@ -11,7 +11,7 @@ import { applyPlan, fieldsHoldingData, readServerState } from './schema/apply';
 import { ParseRest } from './schema/parse-rest';
 import { describeChange, planSchema, refusedReplacements } from './schema/plan';
 import { graphQLConfig } from './server/graphql-config';
-import { loadSchemaDefinitions } from './server/app';
+import { loadSchemaDefinitions } from './server/schema-definitions';
 
 const USAGE = 'usage: npm run schema:push -- --server-url URL --app-id ID --master-key KEY [--dry-run] [--force]';
 
@@ -53,7 +53,7 @@ class UsageError extends Error {}
 const UNIQUE_NOTE =
   'Unique keys (' +
   UNIQUE_INDEXES.map(({ className, fields }) => `${className}.${fields.join('+')}`).join(', ') +
-  ') are not part of the REST schema API: the cloud code creates their unique indexes when it loads, so load (or restart) it after this push.';
+  ') are not part of the REST schema API: the cloud code creates their unique indexes when it loads, and cloud code already running does so within seconds of this push.';
 
 async function main(): Promise<number> {
   const options = readOptions(process.argv.slice(2), process.env);

@@ -2,17 +2,17 @@
  * The self-hosted server: one express app on one port with Parse Server (REST) at PARSE_MOUNT,
  * GraphQL at /graphql and Live Query on the same HTTP server, over the configured database.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import ParseServer, { ParseGraphQLServer } from 'parse-server';
-import { PASSWORD_MIN_LENGTH, PROJECT_ROOT, type ShopConfig } from '../../parse-config';
+import { PASSWORD_MIN_LENGTH, type ShopConfig } from '../../parse-config';
 import { ensureUniqueIndexes } from '../../cloud/setup/unique-indexes';
 import { ensureAdminUser } from './admin-user';
 import { bodyGuard } from './body-guard';
 import { graphQLConfig } from './graphql-config';
+import { loadSchemaDefinitions } from './schema-definitions';
 import { SHOP_TYPE_DEFS } from './graphql-schema';
 import { graphQLGuard, jsonErrors } from './graphql-guard';
 import { logUnhandledRejections } from './process-guard';
@@ -57,15 +57,6 @@ export interface StartOptions {
   listenNow: boolean;
   /** Ensure the admin account and load the demo catalogue: done once, by the first process. */
   setUp: boolean;
-}
-
-/** Every class definition in schema/, applied with Parse Server's defined schema. */
-export function loadSchemaDefinitions(): Array<Record<string, unknown> & { className: string }> {
-  const dir = path.join(PROJECT_ROOT, 'schema');
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.json'))
-    .sort()
-    .map((file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
 }
 
 /** The cloud code entry: TypeScript when running from source (tsx), JavaScript when built. */

@@ -8,7 +8,7 @@ import express from 'express';
 import ParseServer from 'parse-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deleteWhere, ensureUniqueIndex, findRows, insertOne, liveQuery, loadedSchema, updateOne } from '../../cloud/edge/db';
-import { loadSchemaDefinitions } from '../../scripts/server/app';
+import { loadSchemaDefinitions } from '../../scripts/server/schema-definitions';
 import { freePort } from '../../scripts/server/embedded-postgres';
 import { createTestDatabase, MASTER_KEY } from '../helpers/server';
 

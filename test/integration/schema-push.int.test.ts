@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../scripts/server/embedded-postgres';
-import { loadSchemaDefinitions } from '../../scripts/server/app';
+import { loadSchemaDefinitions } from '../../scripts/server/schema-definitions';
 import { graphQLConfig } from '../../scripts/server/graphql-config';
 import { startPlainServer } from '../helpers/plain-server';
 import { APP_ID, MASTER_KEY, ROOT, type TestServer } from '../helpers/server';
