@@ -4,6 +4,7 @@
  * and `npm run bench:fanout`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import WebSocket from 'ws';
 
 export const MASTER_KEY = 'bench-master-key-0123456789abcdef012345';
 export const master = { 'X-Parse-Master-Key': MASTER_KEY };
@@ -157,3 +158,43 @@ export function cpuMeter(serverPid: number) {
   };
 }
 export type CpuUsed = ReturnType<ReturnType<typeof cpuMeter>['stop']>;
+
+export interface InventoryFeed {
+  socket: WebSocket;
+  /** The process holding the socket (its X-Shop-Worker header on the upgrade). */
+  worker: string;
+}
+
+/**
+ * Subscribes to the Inventory rows matching `where` as a phone does (connect, then subscribe, with
+ * the session token when given); resolves once subscribed. `onUpdate` gets each update's row and
+ * when it arrived (performance.now()).
+ */
+export function subscribeInventory(
+  port: number,
+  appId: string,
+  where: Record<string, unknown>,
+  onUpdate: (row: Record<string, any>, at: number) => void,
+  sessionToken?: string,
+): Promise<InventoryFeed> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/parse`);
+    let worker = '?';
+    socket.once('upgrade', (response) => (worker = String(response.headers['x-shop-worker'] ?? '?')));
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ op: 'connect', applicationId: appId, sessionToken })));
+    socket.on('message', (data) => {
+      const at = performance.now();
+      const message = JSON.parse(String(data));
+      if (message.op === 'connected') {
+        socket.send(JSON.stringify({ op: 'subscribe', requestId: 1, query: { className: 'Inventory', where }, sessionToken }));
+      } else if (message.op === 'subscribed') {
+        resolve({ socket, worker });
+      } else if (message.op === 'update') {
+        onUpdate(message.object ?? {}, at);
+      } else if (message.op === 'error') {
+        reject(new Error(JSON.stringify(message)));
+      }
+    });
+  });
+}

@@ -12,11 +12,12 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { spawnServer } from '../server/spawn';
-import { connect, inBatches, MASTER_KEY, percentile, treeCpuSeconds } from './client';
+import { connect, inBatches, MASTER_KEY, percentile, subscribeInventory, treeCpuSeconds } from './client';
+import { signUpUsers } from './scenarios';
 
-export const FAN_OUT = { subscribers: 1000, workers: 2, checkouts: 50, connectInFlight: 50, signUpsInFlight: 16, targetP99Ms: 250 };
+export const FAN_OUT = { subscribers: 1000, workers: 2, checkouts: 50, connectInFlight: 50, targetP99Ms: 250 };
 const WAIT_FOR_STRAGGLERS_MS = 3000;
 
 export interface FanOutReport {
@@ -50,31 +51,16 @@ interface Subscriber {
   socket: WebSocket;
 }
 
-function subscribeAs(port: number, appId: string, sessionToken: string, inventoryId: string): Promise<Subscriber> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/parse`);
-    const subscriber: Subscriber = { worker: '?', arrivals: new Map(), outOfOrder: 0, socket };
-    let newest = -1;
-    socket.once('upgrade', (response) => (subscriber.worker = String(response.headers['x-shop-worker'] ?? '?')));
-    socket.once('error', reject);
-    socket.once('open', () => socket.send(JSON.stringify({ op: 'connect', applicationId: appId, sessionToken })));
-    socket.on('message', (data) => {
-      const at = performance.now();
-      const message = JSON.parse(String(data));
-      if (message.op === 'connected') {
-        socket.send(JSON.stringify({ op: 'subscribe', requestId: 1, query: { className: 'Inventory', where: { objectId: inventoryId } }, sessionToken }));
-      } else if (message.op === 'subscribed') {
-        resolve(subscriber);
-      } else if (message.op === 'update') {
-        const version = Number(message.object?.version);
-        if (version < newest) subscriber.outOfOrder++;
-        newest = Math.max(newest, version);
-        subscriber.arrivals.set(version, at);
-      } else if (message.op === 'error') {
-        reject(new Error(JSON.stringify(message)));
-      }
-    });
-  });
+async function subscribeAs(port: number, appId: string, sessionToken: string, inventoryId: string): Promise<Subscriber> {
+  const seen = { arrivals: new Map<number, number>(), outOfOrder: 0 };
+  let newest = -1;
+  const feed = await subscribeInventory(port, appId, { objectId: inventoryId }, (row, at) => {
+    const version = Number(row.version);
+    if (version < newest) seen.outOfOrder++;
+    newest = Math.max(newest, version);
+    seen.arrivals.set(version, at);
+  }, sessionToken);
+  return Object.assign(seen, feed);
 }
 
 export async function runFanOut(log: (line: string) => void = console.log): Promise<FanOutReport | { skipped: string }> {
@@ -89,7 +75,8 @@ export async function runFanOut(log: (line: string) => void = console.log): Prom
     WORKERS: String(FAN_OUT.workers), REDIS_URL: redisURL,
     RATE_LIMIT_AUTH_PER_MINUTE: '1000000', RATE_LIMIT_CHECKOUT_PER_MINUTE: '1000000',
   }, 120_000);
-  const call = connect(`http://127.0.0.1:${server.port}/parse`, appId).must;
+  const api = connect(`http://127.0.0.1:${server.port}/parse`, appId);
+  const call = api.must;
   const subscribers: Subscriber[] = [];
   try {
     const workersReady = () => (server.output().match(/^Worker \d+ ready \((first|active)\)/gm) ?? []).length;
@@ -104,8 +91,7 @@ export async function runFanOut(log: (line: string) => void = console.log): Prom
     const row = inventory.results[0];
 
     log(`fan-out: signing up ${FAN_OUT.subscribers} users...`);
-    const tokens = await inBatches(FAN_OUT.subscribers, FAN_OUT.signUpsInFlight, async (i) =>
-      (await call('POST', '/users', { username: `fan-${i}-${appId}`, password: 'fan-out-password' })).sessionToken as string);
+    const tokens = await signUpUsers(api, FAN_OUT.subscribers);
     log(`fan-out: connecting ${FAN_OUT.subscribers} subscribers...`);
     subscribers.push(...(await inBatches(FAN_OUT.subscribers, FAN_OUT.connectInFlight, (i) => subscribeAs(server.port, appId, tokens[i], row.objectId))));
     const perWorker: Record<string, number> = {};

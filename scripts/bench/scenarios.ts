@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import WebSocket from 'ws';
-import { type Api, type CpuUsed, type Timed, cpuMeter, load, master, percentile } from './client';
+import { type Api, type CpuUsed, type Timed, cpuMeter, load, master, percentile, subscribeInventory } from './client';
 
 export const STORM = { users: 1000, requests: 2000, inFlight: 200, stock: 500, quantityLimit: 300, perUserLimit: 1, storms: 3 };
 export const BASELINE_CREATES = 2000;
@@ -208,20 +207,8 @@ export async function reads(api: Api, adminToken: string) {
 /** Time from sending a restock to its Inventory update event, next to the restock's own latency. */
 export async function liveQueryDelivery(api: Api, appId: string, port: number, adminToken: string) {
   const product = await api.must('POST', '/classes/Product', { name: 'Live bench', price: 1 }, asAdmin(adminToken));
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/parse`);
   const events: number[] = [];
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('open', () => socket.send(JSON.stringify({ op: 'connect', applicationId: appId })));
-    socket.on('message', (data) => {
-      const message = JSON.parse(String(data));
-      if (message.op === 'connected') {
-        const where = { product: pointer('Product', product.objectId) };
-        socket.send(JSON.stringify({ op: 'subscribe', requestId: 1, query: { className: 'Inventory', where } }));
-      } else if (message.op === 'subscribed') resolve();
-      else if (message.op === 'update') events.push(performance.now());
-    });
-  });
+  const { socket } = await subscribeInventory(port, appId, { product: pointer('Product', product.objectId) }, (_row, at) => events.push(at));
   const write: number[] = [];
   const delivery: number[] = [];
   for (let i = 0; i < LIVE_WRITES; i++) {
