@@ -3,14 +3,14 @@ import { shopConfig } from '../../parse-config';
 import type { CartLine } from '../domain/cart';
 import { type CartFacts, priceCart } from '../domain/cart-pricing';
 import { fromCents } from '../domain/money';
-import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
+import { loadShelf } from '../edge/records';
 import { loadBoughtAtSale } from '../invariants/sale-quota';
 import { evaluateCode } from '../checkout/evaluate-code';
 import { failCode } from '../edge/code-errors';
 
-/** Everything pricing needs for these products and this user, in four queries. */
+/** Everything pricing needs for these products and this user, in two round trips. */
 export async function loadCartFacts(userId: string, productIds: string[], now: Date): Promise<CartFacts> {
-  const [products, stocks, sales] = await Promise.all([loadProducts(productIds), loadStocks(productIds), loadOpenSales(productIds, now)]);
+  const { products, stocks, sales } = await loadShelf(productIds, now);
   const saleIds = [...sales.values()].flat().map((sale) => sale.id);
   return { products, stocks, sales, boughtAtSale: await loadBoughtAtSale(userId, saleIds) };
 }

@@ -6,9 +6,10 @@ import { shopConfig } from '../../parse-config';
 import { changeCart, loadCart } from '../cart/store';
 import { type CartLine, checkLines, mergeLines } from '../domain/cart';
 import { liveSale } from '../domain/cart-pricing';
+import { inWindow, remainingUnits } from '../domain/sale-window';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
-import { loadOpenSales, loadProducts, loadStocks } from '../edge/records';
+import { loadShelf, type Shelf } from '../edge/records';
 import { normaliseCode } from '../domain/codes';
 import { holdingEvents, releaseEvents } from '../edge/live';
 import {
@@ -18,8 +19,10 @@ import {
   earlierCheckout,
   finishedHere,
   handOffCheckout,
+  recordFind,
   releaseCheckoutKey,
 } from '../invariants/checkout-keys';
+import { canLandCheckout, landCheckout } from '../invariants/checkout-claim';
 import { releaseCodeHold } from '../invariants/code-uses';
 import { releaseSaleHold } from '../invariants/sale-quota';
 import { releaseHold } from '../invariants/stock';
@@ -27,7 +30,7 @@ import { type CheckoutCtx, discountCents, subtotalCents, totalCents } from './co
 import { orderJSON } from './order-fields';
 import { runSteps, type Step } from './run-steps';
 import { checkExpectedTotalStep } from './steps/check-expected-total';
-import { claimSaleUnitsStep } from './steps/claim-sale-units';
+import { claimSaleUnitsStep, priceAtSale } from './steps/claim-sale-units';
 import { priceCodeStep } from './steps/price-code';
 import { redeemCodeStep } from './steps/redeem-code';
 import { createOrdersStep } from './steps/create-orders';
@@ -114,19 +117,17 @@ export interface CheckoutResult {
 }
 
 /**
- * Loads what the lines need (three queries) and prices every line at the list price until a sale
+ * The checkout of `lines` on the shelf loaded for them, every line at the list price until a sale
  * claim; 101 for an unknown product, 142 for one not for sale.
  */
-export async function checkoutContext(
+export function checkoutContext(
   userId: string,
   lines: CartLine[],
   now: Date,
   expectedTotalCents: number | null,
-  stocks: Map<string, number>,
+  { stocks, products, sales }: Shelf,
   codeText: string | null = null,
-): Promise<CheckoutCtx> {
-  const ids = lines.map((line) => line.productId);
-  const [products, sales] = await Promise.all([loadProducts(ids), loadOpenSales(ids, now)]);
+): CheckoutCtx {
   const config = shopConfig();
   return {
     checkoutId: '',
@@ -161,19 +162,28 @@ export async function checkoutContext(
   };
 }
 
+/** A checkout's key: a request under it that ran before is answered with that request's result. */
+export interface CheckoutKey {
+  userId: string;
+  key: string;
+  fingerprint: string;
+}
+
 /**
- * Reads the stock of the lines' products and answers 4001 at once for a line it cannot cover: most of
- * a sold-out storm ends here, after one read and no write (the atomic take still decides for the
- * rest). A product without an Inventory row goes on, to be answered 101 by the full load.
- * `twin` finds a request with the same key that may have taken those units; its result is returned.
+ * Loads the lines' shelf in one round trip and answers 4001 at once for a line it cannot cover:
+ * most of a sold-out storm ends here, after one read and no write (the atomic take still decides
+ * for the rest). A product without an Inventory row goes on, to be answered 101 by the context.
+ * With `key`, the same round trip looks for an earlier request under it (a retry, or a twin that
+ * may have taken the units): when there is one, its result is returned.
  */
-export async function stocksOrFailShort<R>(lines: CartLine[], twin: () => Promise<R | null>): Promise<{ stocks: Map<string, number>; twinResult: R | null }> {
-  const stocks = await loadStocks(lines.map((line) => line.productId));
+export async function shelfOrFailShort(lines: CartLine[], now: Date, key: CheckoutKey | null): Promise<{ shelf: Shelf; earlier: CheckoutResult | null }> {
+  const shelf = await loadShelf(lines.map((line) => line.productId), now, {}, key ? [recordFind(key.userId, key.key)] : []);
+  const earlier = key && shelf.extra[0].length ? await earlierCheckout<CheckoutResult>(key.userId, key.key, key.fingerprint) : null;
+  if (earlier) return { shelf, earlier };
+  const { stocks } = shelf;
   const short = lines.find((line) => stocks.has(line.productId) && stocks.get(line.productId)! < line.quantity);
-  if (!short) return { stocks, twinResult: null };
-  const twinResult = await twin();
-  if (twinResult !== null) return { stocks, twinResult };
-  fail(Code.OutOfStock, `Only ${stocks.get(short.productId)} left of product ${short.productId}; you asked for ${short.quantity}.`);
+  if (short) fail(Code.OutOfStock, `Only ${stocks.get(short.productId)} left of product ${short.productId}; you asked for ${short.quantity}.`);
+  return { shelf, earlier: null };
 }
 
 export function checkoutResult(ctx: CheckoutCtx): CheckoutResult {
@@ -220,20 +230,60 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   }
 
   const { lines, code } = await linesToBuy(user, request);
-  // A twin request may have taken the last units under this very key: answer with its result.
-  const { stocks, twinResult } = await stocksOrFailShort(lines, () => earlierCheckout<CheckoutResult>(userId, key, fingerprint));
-  if (twinResult) return twinResult;
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
-  const ctx = await checkoutContext(userId, lines, new Date(), expected, stocks, code);
+  const checkoutKey = { userId, key, fingerprint };
+  const load = async () => {
+    const now = new Date();
+    const { shelf, earlier } = await shelfOrFailShort(lines, now, checkoutKey);
+    return { earlier, ctx: earlier ? null : checkoutContext(userId, lines, now, expected, shelf, code) };
+  };
+  let { earlier, ctx } = await load();
+  if (earlier) return earlier;
+  let result = await checkoutAtOnce(ctx!, key, fingerprint);
+  if (!result && canLandCheckout()) {
+    // What the counters promised was gone (most often the sale's last units): once more on fresh ones.
+    ({ earlier, ctx } = await load());
+    if (earlier) return earlier;
+    result = await checkoutAtOnce(ctx!, key, fingerprint);
+  }
+  result ??= await checkoutInSteps(ctx!, key, fingerprint);
+  if (!request.items) await removeBoughtFromCart(user, lines);
+  return result;
+}
 
-  const claim = await claimCheckoutKey<CheckoutResult>(userId, key, fingerprint, touchesOf(ctx));
+async function checkoutInSteps(ctx: CheckoutCtx, key: string, fingerprint: string): Promise<CheckoutResult> {
+  const claim = await claimCheckoutKey<CheckoutResult>(ctx.userId, key, fingerprint, touchesOf(ctx));
   if (claim.kind === 'replay') return claim.result;
   ctx.checkoutId = claim.checkoutId;
   await runCheckoutSteps(checkoutSteps, ctx);
   // From here the orders exist: a failure leaves the record pending for recovery, never a second set.
-  const result = await finishCheckout(ctx);
-  if (!request.items) await removeBoughtFromCart(user, lines);
-  return result;
+  return finishCheckout(ctx);
+}
+
+/**
+ * The checkout in one write where the database allows it (invariants/checkout-claim.ts), priced
+ * as the steps price it when every claim succeeds: the sale price where the sale as loaded is
+ * live with units left for the line, then the code, then the expected total. Null when any of
+ * that refuses or the database refuses a part; nothing was written then, and the steps, run on
+ * `loaded` as it came, decide as they always have. A test that makes a step fail runs the steps.
+ */
+async function checkoutAtOnce(loaded: CheckoutCtx, key: string, fingerprint: string): Promise<CheckoutResult | null> {
+  const { testFailStep, testFailUndo } = shopConfig();
+  if (!canLandCheckout() || testFailStep || testFailUndo) return null;
+  const ctx: CheckoutCtx = { ...loaded, lines: loaded.lines.map((line) => ({ ...line })), events: { pending: [] } };
+  for (const line of ctx.lines) {
+    const sale = line.sale;
+    const withinLimit = sale && (sale.perUserLimit === null || line.quantity <= sale.perUserLimit);
+    if (sale && withinLimit && inWindow(sale, ctx.now) && (remainingUnits(sale) ?? Infinity) >= line.quantity) priceAtSale(line);
+  }
+  try {
+    await priceCodeStep.run(ctx);
+    await checkExpectedTotalStep.run(ctx);
+  } catch (error) {
+    if (error instanceof Parse.Error) return null;
+    throw error;
+  }
+  return (await landCheckout(ctx, key, fingerprint, touchesOf(ctx), checkoutResult)) ? checkoutResult(ctx) : null;
 }
 
 /**

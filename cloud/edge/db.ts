@@ -9,8 +9,16 @@
  */
 import { UNIQUE_INDEXES } from '../setup/unique-keys';
 import type { Row } from './rows';
+import { allOrNothingStatement, type BatchFind, type FieldTypes, findsStatement, type GuardedWrite, NOT_ALL_WRITES_HELD, rowsFromJSON } from './sql-batch';
 
 export type { Row };
+export type { BatchFind, GuardedWrite };
+
+/** One write of an all-or-nothing batch and what to announce once the batch has landed (with the row the write returned). */
+export interface BatchPart {
+  write: GuardedWrite;
+  announce?(row: Row): Promise<void> | void;
+}
 
 export interface SchemaController {
   getClassLevelPermissions(className: string): unknown;
@@ -34,6 +42,9 @@ interface DatabaseController {
   find(className: string, where: Record<string, unknown>, options: Record<string, unknown>, auth: Record<string, unknown>, schema: SchemaController): Promise<Row[]>;
   adapter: {
     ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
+    /** PostgreSQL only: pg-promise's database object and library. */
+    _client?: { one(query: unknown): Promise<Record<string, unknown>> };
+    _pgp?: { ParameterizedQuery: new (options: { text: string; values: unknown[] }) => unknown };
   };
 }
 
@@ -98,7 +109,7 @@ export async function findRows(
 const OBJECT_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** An objectId in Parse's own form (10 alphanumerics). */
-function newObjectId(): string {
+export function newObjectId(): string {
   const bytes = require('node:crypto').randomBytes(10) as Buffer;
   return [...bytes].map((b) => OBJECT_ID_CHARS[b % OBJECT_ID_CHARS.length]).join('');
 }
@@ -109,10 +120,15 @@ function newObjectId(): string {
  * violation rejects with DUPLICATE_VALUE (137).
  */
 export async function insertOne(className: string, fields: Record<string, unknown>): Promise<Row> {
-  const now = new Date().toISOString();
-  const row = { ...fields, objectId: newObjectId(), createdAt: now, updatedAt: now };
+  const row = newRow(fields);
   await hostConfig().database.create(className, { ...row }, {}, false, await loadedSchema());
   return row;
+}
+
+/** `fields` as a new row: a new objectId, and timestamps of now. */
+export function newRow(fields: Record<string, unknown>): Row {
+  const now = new Date().toISOString();
+  return { ...fields, objectId: newObjectId(), createdAt: now, updatedAt: now };
 }
 
 const isPlainValue = (value: unknown) => value !== undefined && (typeof value !== 'object' || value === null || '__type' in (value as object));
@@ -139,6 +155,73 @@ export async function updateOne(className: string, where: Record<string, unknown
     if (error instanceof Parse.Error && error.code === Parse.Error.OBJECT_NOT_FOUND) return null;
     throw error;
   }
+}
+
+/** Whether writeAllOrNothing can run here: on PostgreSQL (not on MongoDB, whose callers write one by one). */
+export function canWriteAllOrNothing(): boolean {
+  const { adapter } = hostConfig().database;
+  return Boolean(adapter._client && adapter._pgp);
+}
+
+const fieldTypes = new Map<string, FieldTypes>();
+
+async function fieldTypesOf(classNames: string[]): Promise<(className: string) => FieldTypes> {
+  const missing = classNames.filter((name) => !fieldTypes.has(name));
+  if (missing.length) {
+    const schema = await loadedSchema();
+    for (const name of missing) {
+      const { fields } = await schema.getOneSchema(name, false);
+      fieldTypes.set(name, fields);
+    }
+  }
+  return (className) => fieldTypes.get(className)!;
+}
+
+/**
+ * Several finds in one round trip on PostgreSQL (one statement), in parallel elsewhere: each
+ * answers as findRows would, in order.
+ */
+export async function findRowsAtOnce(finds: BatchFind[]): Promise<Row[][]> {
+  if (finds.length === 0) return [];
+  const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
+  if (!client || !pgp) return Promise.all(finds.map(({ className, where, ...options }) => findRows(className, where, options)));
+  const typesOf = await fieldTypesOf([...new Set(finds.map((find) => find.className))]);
+  const answer = await client.one(new pgp.ParameterizedQuery(findsStatement(finds, typesOf)));
+  return finds.map((find, i) => rowsFromJSON(answer[`f${i}`] as Array<Record<string, unknown>>, typesOf(find.className)) as Row[]);
+}
+
+/** PostgreSQL answers these when a write of the batch could not land; nothing of the batch did. */
+const NOT_LANDED = new Set([
+  NOT_ALL_WRITES_HELD,
+  '23505', // unique_violation: a row with that unique key exists
+  '40P01', // deadlock_detected: the other statement went on
+]);
+
+/**
+ * Lands every write or none, in one statement (see sql-batch.ts): returns what each write
+ * returned, in order (objectId and its `returning` columns, timestamps as ISO strings), or null
+ * when a condition did not hold or a unique key was taken. Only where canWriteAllOrNothing().
+ */
+export async function writeAllOrNothing(writes: GuardedWrite[]): Promise<Row[] | null> {
+  for (const write of writes) if (write.kind === 'update') assertUniqueKey(write.className, write.where);
+  const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
+  if (!client || !pgp) throw new Error('writeAllOrNothing needs the PostgreSQL storage adapter');
+  const typesOf = await fieldTypesOf([...new Set(writes.map((write) => write.className))]);
+  const { text, values } = allOrNothingStatement(writes, typesOf, new Date().toISOString());
+  try {
+    const answer = await client.one(new pgp.ParameterizedQuery({ text, values }));
+    return writes.map((_, i) => withIsoTimestamps(answer[`w${i}`] as Row));
+  } catch (error) {
+    if (NOT_LANDED.has((error as { code?: string }).code ?? '')) return null;
+    throw error;
+  }
+}
+
+/** row_to_json writes timestamps as PostgreSQL prints them; rows elsewhere carry ISO strings. */
+function withIsoTimestamps(row: Row): Row {
+  const out: Row = { ...row };
+  for (const field of ['createdAt', 'updatedAt'] as const) if (typeof out[field] === 'string') out[field] = new Date(out[field]).toISOString();
+  return out;
 }
 
 /** Deletes the rows matching `where` (no triggers); true when at least one was deleted. */

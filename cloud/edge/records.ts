@@ -4,7 +4,8 @@
  */
 import { type Cents, fromCents, toCents } from '../domain/money';
 import { type SaleTerms, viewSale } from '../domain/sale-window';
-import { findRows } from './db';
+import { type BatchFind, findRows, findRowsAtOnce } from './db';
+import { openSaleDefinitions, productDefinitions, type SaleDefinition } from './definitions';
 import { dateOf, dateValue, pointerTo, type Row } from './rows';
 
 export interface ProductFacts {
@@ -16,7 +17,6 @@ export interface ProductFacts {
   active: boolean;
 }
 
-const productPointers = (ids: string[]) => ids.map((id) => pointerTo('Product', id));
 
 /** A Product row (REST format, from findRows) as the domain sees it. */
 export function toProductFacts(row: Row): ProductFacts {
@@ -45,36 +45,76 @@ export function toSaleTerms(row: Row): SaleTerms {
   };
 }
 
-/** Products by id (missing ids are absent from the map). One query. */
+/** Products by id (missing ids are absent from the map), from the definitions cache where it has them. At most one query. */
 export async function loadProducts(ids: string[]): Promise<Map<string, ProductFacts>> {
-  if (ids.length === 0) return new Map();
-  const rows = await findRows('Product', { objectId: { $in: ids } }, { limit: ids.length });
-  return new Map(rows.map((row) => [row.objectId, toProductFacts(row)]));
+  return (await loadShelf(ids, new Date(), { stock: false, sales: false })).products;
 }
 
-/** Stock by product id (a product without an Inventory row is absent). One query. */
-export async function loadStocks(productIds: string[]): Promise<Map<string, number>> {
-  const stocks = new Map<string, number>();
-  if (productIds.length === 0) return stocks;
-  const rows = await findRows('Inventory', { product: { $in: productPointers(productIds) } }, { limit: productIds.length, keys: ['product', 'stock'] });
-  for (const row of rows) stocks.set(row.product.objectId, row.stock);
-  return stocks;
+/** What a buyer's request needs of these products: stock, the products, their sales not ended at `now`. */
+export interface Shelf {
+  /** By product id; a product without an Inventory row is absent. */
+  stocks: Map<string, number>;
+  /** By id; an unknown id is absent. */
+  products: Map<string, ProductFacts>;
+  /** By product id, by start; soldCount as the database holds it now. */
+  sales: Map<string, SaleTerms[]>;
 }
 
-/** Every sale of these products that has not ended at `now`, grouped by product. One query. */
-export async function loadOpenSales(productIds: string[], now: Date): Promise<Map<string, SaleTerms[]>> {
-  const byProduct = new Map<string, SaleTerms[]>();
-  if (productIds.length === 0) return byProduct;
-  const rows = await findRows(
-    'FlashSale',
-    { product: { $in: productPointers(productIds) }, endTime: { $gt: dateValue(now) } },
-    { sort: { startTime: 1 } },
-  );
-  for (const sale of rows.map(toSaleTerms)) {
-    byProduct.set(sale.productId, [...(byProduct.get(sale.productId) ?? []), sale]);
+const productPointer = (id: string) => pointerTo('Product', id);
+
+/**
+ * Loads the shelf of these products in one round trip (one statement on PostgreSQL): stock and
+ * each sale's soldCount always from the database; products and what their sales are from the
+ * definitions cache where it has them. `extra` finds ride along in the same round trip.
+ */
+export async function loadShelf(
+  ids: string[],
+  now: Date,
+  { stock = true, products: withProducts = true, sales: withSales = true }: { stock?: boolean; products?: boolean; sales?: boolean } = {},
+  extra: BatchFind[] = [],
+): Promise<Shelf & { extra: Row[][] }> {
+  const productsLoad = productDefinitions.loading();
+  const salesLoad = openSaleDefinitions.loading();
+  const cachedProducts = new Map((withProducts ? ids : []).flatMap((id) => { const p = productDefinitions.get(id); return p ? [[id, p] as const] : []; }));
+  const cachedSales = new Map(withSales ? ids.flatMap((id) => { const s = openSaleDefinitions.get(id); return s ? [[id, s] as const] : []; }) : []);
+  const unknownProducts = withProducts ? ids.filter((id) => !cachedProducts.has(id)) : [];
+  const unknownSales = withSales ? ids.filter((id) => !cachedSales.has(id)) : [];
+  const knownSaleIds = [...cachedSales.values()].flat().filter((sale) => sale.endsAt > now).map((sale) => sale.id);
+
+  const finds: BatchFind[] = [...extra];
+  const at = (find: BatchFind | null) => (find ? finds.push(find) - 1 : -1);
+  const stockAt = at(stock && ids.length ? { className: 'Inventory', where: { product: { $in: ids.map(productPointer) } }, limit: ids.length, keys: ['product', 'stock'] } : null);
+  const productsAt = at(unknownProducts.length ? { className: 'Product', where: { objectId: { $in: unknownProducts } }, limit: unknownProducts.length } : null);
+  const salesAt = at(unknownSales.length ? { className: 'FlashSale', where: { product: { $in: unknownSales.map(productPointer) }, endTime: { $gt: dateValue(now) } }, limit: 1000, sort: { startTime: 1 } } : null);
+  const countsAt = at(knownSaleIds.length ? { className: 'FlashSale', where: { objectId: { $in: knownSaleIds } }, limit: knownSaleIds.length, keys: ['soldCount'] } : null);
+  const rows = await findRowsAtOnce(finds);
+  const found = (i: number) => (i < 0 ? [] : rows[i]);
+
+  const loadedProducts = found(productsAt).map((row) => [row.objectId, toProductFacts(row)] as [string, ProductFacts]);
+  productDefinitions.store(loadedProducts, productsLoad);
+  const loadedSales = new Map<string, SaleDefinition[]>(unknownSales.map((id) => [id, []]));
+  const soldCounts = new Map<string, number>();
+  for (const row of found(salesAt)) {
+    const { soldCount, ...definition } = toSaleTerms(row);
+    loadedSales.get(definition.productId)?.push(definition);
+    soldCounts.set(definition.id, soldCount);
   }
-  return byProduct;
+  openSaleDefinitions.store(loadedSales, salesLoad);
+  for (const row of found(countsAt)) soldCounts.set(row.objectId, row.soldCount ?? 0);
+
+  const sales = new Map<string, SaleTerms[]>();
+  for (const [productId, list] of [...cachedSales, ...loadedSales]) {
+    const open = list.filter((sale) => sale.endsAt > now && soldCounts.has(sale.id)).map((sale) => ({ ...sale, soldCount: soldCounts.get(sale.id)! }));
+    if (open.length) sales.set(productId, open);
+  }
+  return {
+    stocks: new Map(found(stockAt).map((row) => [row.product.objectId, row.stock])),
+    products: new Map([...cachedProducts, ...loadedProducts]),
+    sales,
+    extra: rows.slice(0, extra.length),
+  };
 }
+
 
 /** The sale as apps see it: prices in major units, instants as ISO strings, countdowns in ms. */
 export function saleJSON(sale: SaleTerms, listCents: Cents, now: Date) {

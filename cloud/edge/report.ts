@@ -49,6 +49,10 @@ export function afterSave(className: ClassName, handler: (req: AfterSaveRequest)
   Parse.Cloud.afterSave(className, reportUnexpected(`afterSave ${nameOf(className)}`, handler) as never);
 }
 
+export function afterDelete(className: ClassName, handler: (req: AfterSaveRequest) => unknown): void {
+  Parse.Cloud.afterDelete(className, reportUnexpected(`afterDelete ${nameOf(className)}`, handler) as never);
+}
+
 /** Every beforeFind first checks the find's constraints against the running schema (142 naming the place). */
 export function beforeFind(className: ClassName, handler: (req: BeforeFindRequest) => unknown): void {
   const checked = async (req: BeforeFindRequest) => {

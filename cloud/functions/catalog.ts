@@ -1,7 +1,7 @@
 import { fromCents } from '../domain/money';
 import { currentSale } from '../domain/sale-window';
 import { parseParams } from '../edge/params';
-import { loadCatalogPage, loadOpenSales, loadProducts, loadSalesAt, loadStocks, saleJSON } from '../edge/records';
+import { loadCatalogPage, loadProducts, loadSalesAt, loadShelf, saleJSON } from '../edge/records';
 import { defineFunction } from '../edge/report';
 import { Catalog, FlashSales } from './params';
 
@@ -10,14 +10,14 @@ function literalPattern(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-// The listing an app shows: products with stock and their live or next sale, in one round trip and
-// three queries whatever the page size.
+// The listing an app shows: products with stock and their live or next sale, in two round trips
+// whatever the page size: the page, then its stock and sales (what the sales are from the cache).
 defineFunction('catalog', async (req) => {
   const { limit, skip, search } = parseParams(Catalog, req.params);
   const now = new Date();
   const products = await loadCatalogPage(search ? literalPattern(search) : null, limit, skip);
   const ids = products.map((p) => p.id);
-  const [stocks, sales] = await Promise.all([loadStocks(ids), loadOpenSales(ids, now)]);
+  const { stocks, sales } = await loadShelf(ids, now, { products: false });
   return {
     serverTime: now.toISOString(),
     products: products.map((product) => {

@@ -8,7 +8,7 @@
  * whose first attempt's owner died settles it, then replays its result or runs afresh.
  */
 import { Code, fail, failField, isParseError } from '../edge/errors';
-import { deleteWhere, findRows, insertOne, updateOne } from '../edge/db';
+import { type BatchFind, type BatchPart, deleteWhere, findRows, insertOne, newRow, updateOne } from '../edge/db';
 import { pointerTo, type Row } from '../edge/rows';
 import { checkOwnershipWith, isLive, myLease, NO_OWNER } from '../recovery/lease';
 import { settleCheckout } from '../recovery/settle';
@@ -64,21 +64,32 @@ export async function earlierCheckout<R>(userId: string, key: string, fingerprin
   }
 }
 
+/** The find of the record of (user, key), to ride along with a request's other reads (records.ts loadShelf). */
+export function recordFind(userId: string, key: string): BatchFind {
+  return { className: 'CheckoutRecord', where: { user: pointerTo('_User', userId), idempotencyKey: key }, limit: 1, keys: ['state'] };
+}
+
 /** Claims `key` for a new checkout owned by this process, or returns the result of the checkout that holds it. */
+/** A record's fields as it is claimed (pending) or claimed and completed at once (with its result). */
+function recordFields(userId: string, key: string, fingerprint: string, touches: CheckoutTouches, owner: string) {
+  return { user: pointerTo('_User', userId), idempotencyKey: key, state: 'pending', request: { fingerprint }, owner, touches, codeReleased: false, ACL: {} };
+}
+
+/**
+ * A new checkout's id, and its record as a part of an all-or-nothing batch that lands the whole
+ * checkout (checkout-claim.ts): inserted completed, with the result every retry replays. The
+ * unique (user, idempotencyKey) index makes the batch fail when the key is taken.
+ */
+export async function completedRecordPart(userId: string, key: string, fingerprint: string, touches: CheckoutTouches): Promise<{ checkoutId: string; part: (result: unknown) => BatchPart }> {
+  const row = newRow(recordFields(userId, key, fingerprint, touches, await myLease()));
+  return { checkoutId: row.objectId, part: (result) => ({ write: { kind: 'insert', className: 'CheckoutRecord', row: { ...row, state: 'completed', result } } }) };
+}
+
 export async function claimCheckoutKey<R>(userId: string, key: string, fingerprint: string, touches: CheckoutTouches): Promise<KeyClaim<R>> {
   const owner = await myLease();
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const record = await insertOne('CheckoutRecord', {
-        user: pointerTo('_User', userId),
-        idempotencyKey: key,
-        state: 'pending',
-        request: { fingerprint },
-        owner,
-        touches,
-        codeReleased: false,
-        ACL: {},
-      });
+      const record = await insertOne('CheckoutRecord', recordFields(userId, key, fingerprint, touches, owner));
       runningHere.add(record.objectId);
       return { kind: 'new', checkoutId: record.objectId };
     } catch (error) {

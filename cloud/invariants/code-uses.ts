@@ -7,7 +7,7 @@ import { type CodeTerms, normaliseCode } from '../domain/codes';
 import { toCents } from '../domain/money';
 import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
-import { findRows, insertOne, updateOne } from '../edge/db';
+import { type BatchPart, findRows, insertOne, newRow, updateOne } from '../edge/db';
 import { dateOf, dateValue, pointerTo, type Row } from '../edge/rows';
 
 function toCodeTerms(kind: CodeTerms['kind'], row: Row): CodeTerms {
@@ -86,28 +86,53 @@ const usedUp = (terms: CodeTerms, mine: boolean) =>
  * Refuses with 4012 and changes nothing when either limit is reached.
  */
 export async function redeemCode(terms: CodeTerms, userId: string, now: Date, checkoutId: string): Promise<void> {
-  const key = { code: terms.code, user: pointerTo('_User', userId) };
+  const mine = redemptionClaim(terms, userId);
   let claimedMine = false;
   try {
-    await insertOne('CodeRedemption', { ...key, uses: 1, holds: [holdOf(checkoutId, 1)], ACL: {} });
+    await insertOne('CodeRedemption', { ...mine.row, holds: [holdOf(checkoutId, 1)] });
     claimedMine = true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
   if (!claimedMine) {
-    const update = { uses: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) };
-    claimedMine = (await updateOne('CodeRedemption', { ...key, uses: { $lte: terms.perUserLimit - 1 } }, update)) !== null;
+    claimedMine = (await updateOne('CodeRedemption', { ...mine.key, ...mine.within }, { ...mine.raise, holds: addHold(checkoutId, 1) })) !== null;
   }
   if (!claimedMine) usedUp(terms, true);
 
-  const where: Record<string, unknown> = { objectId: terms.id, active: true };
-  if (terms.usageLimit !== null) where.usedCount = { $lte: terms.usageLimit - 1 };
-  if (terms.validUntil) where.validUntil = { $gt: dateValue(now) };
-  const claimed = await updateOne(terms.kind, where, { usedCount: { __op: 'Increment', amount: 1 }, holds: addHold(checkoutId, 1) });
+  const claimed = await updateOne(terms.kind, useCondition(terms, now), { ...USE_CHANGE, holds: addHold(checkoutId, 1) });
   if (!claimed) {
     await releaseRedemption(terms.code, userId, checkoutId);
     usedUp(terms, false);
   }
+}
+
+/** The user's CodeRedemption row as first inserted, and the condition and change that raise an existing one. */
+function redemptionClaim(terms: CodeTerms, userId: string) {
+  const key = { code: terms.code, user: pointerTo('_User', userId) };
+  return { key, row: { ...key, uses: 1, ACL: {} }, within: { uses: { $lte: terms.perUserLimit - 1 } }, raise: { uses: { __op: 'Increment', amount: 1 } } };
+}
+
+/** The code is active, not expired at `now`, and below its usageLimit. */
+function useCondition(terms: CodeTerms, now: Date): Record<string, unknown> {
+  const where: Record<string, unknown> = { objectId: terms.id, active: true };
+  if (terms.usageLimit !== null) where.usedCount = { $lte: terms.usageLimit - 1 };
+  if (terms.validUntil) where.validUntil = { $gt: dateValue(now) };
+  return where;
+}
+
+const USE_CHANGE = { usedCount: { __op: 'Increment', amount: 1 } };
+
+/**
+ * redeemCode as parts of an all-or-nothing batch (checkout-claim.ts): the user's use within
+ * perUserLimit and the code's within usageLimit, with the same conditions and without holds,
+ * since the batch lands whole or not at all.
+ */
+export function codeUseParts(terms: CodeTerms, userId: string, now: Date): BatchPart[] {
+  const mine = redemptionClaim(terms, userId);
+  return [
+    { write: { kind: 'upsert', className: 'CodeRedemption', row: newRow(mine.row), conflict: ['code', 'user'], update: mine.raise, where: mine.within } },
+    { write: { kind: 'update', className: terms.kind, where: useCondition(terms, now), update: USE_CHANGE } },
+  ];
 }
 
 /**

@@ -6,7 +6,7 @@
 import { fromCents, toCents } from '../domain/money';
 import { ownerACL, orderFields } from '../checkout/order-fields';
 import type { CheckoutCtx } from '../checkout/context';
-import { deleteWhere, insertOne } from '../edge/db';
+import { type BatchPart, deleteWhere, insertOne, newRow } from '../edge/db';
 import { publishCreate } from '../edge/live';
 import { pointerTo, type Row } from '../edge/rows';
 
@@ -22,9 +22,26 @@ export async function insertOrders(ctx: CheckoutCtx): Promise<Row[]> {
   return orders;
 }
 
+/**
+ * The checkout's orders and the charges of the paid ones (in ctx.orders and ctx.charges) as parts
+ * of an all-or-nothing batch (checkout-claim.ts); each order is announced once the batch landed.
+ */
+export function orderParts(ctx: CheckoutCtx): BatchPart[] {
+  ctx.orders = ctx.lines.map((line) => newRow(orderFields(ctx, line)));
+  ctx.charges = ctx.orders.filter((order) => order.status === 'paid').map((order) => newRow(transactionFields(order, 'charge')));
+  return [
+    ...ctx.orders.map((order) => ({ write: { kind: 'insert', className: 'Order', row: order }, announce: () => publishCreate('Order', order) }) as BatchPart),
+    ...ctx.charges.map((charge) => ({ write: { kind: 'insert', className: 'Transaction', row: charge } }) as BatchPart),
+  ];
+}
+
 /** A Transaction for an order (as a row): its `charge` of the amount, or a `refund` of minus it. */
 export function insertTransaction(order: Row, type: 'charge' | 'refund'): Promise<Row> {
-  return insertOne('Transaction', {
+  return insertOne('Transaction', transactionFields(order, type));
+}
+
+function transactionFields(order: Row, type: 'charge' | 'refund'): Record<string, unknown> {
+  return {
     user: order.user,
     product: order.product,
     order: pointerTo('Order', order.objectId),
@@ -32,7 +49,7 @@ export function insertTransaction(order: Row, type: 'charge' | 'refund'): Promis
     checkoutId: order.checkoutId,
     type,
     ACL: ownerACL(order.user.objectId),
-  });
+  };
 }
 
 /** One `charge` Transaction per paid order. */

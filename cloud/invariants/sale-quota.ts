@@ -9,7 +9,7 @@ import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { NEXT_VERSION, publishUpdate } from '../edge/live';
 import { toSaleTerms } from '../edge/records';
-import { findRows, insertOne, updateOne } from '../edge/db';
+import { type BatchPart, findRows, insertOne, newRow, updateOne } from '../edge/db';
 import { dateValue as isoDate, pointerTo as pointer, type Row } from '../edge/rows';
 
 /** Units the user bought at each of these sales' prices. One query. */
@@ -32,18 +32,28 @@ export async function loadBoughtAtSale(userId: string, saleIds: string[]): Promi
  * the conditional update. (These small per-user holds are dropped by the recovery sweep.)
  */
 async function claimBuyerUnits(sale: SaleTerms, userId: string, quantity: number, checkoutId: string): Promise<boolean> {
-  const key = { sale: pointer('FlashSale', sale.id), user: pointer('_User', userId) };
-  const limit = sale.perUserLimit;
-  if (limit !== null && quantity > limit) return false;
+  const claim = buyerClaim(sale, userId, quantity);
+  if (!claim) return false;
   try {
-    await insertOne('SaleBuyer', { ...key, units: quantity, holds: [holdOf(checkoutId, quantity)], ACL: {} });
+    await insertOne('SaleBuyer', { ...claim.row, holds: [holdOf(checkoutId, quantity)] });
     return true;
   } catch (error) {
     if (!isParseError(error, Parse.Error.DUPLICATE_VALUE)) throw error;
   }
-  const within = limit === null ? {} : { units: { $lte: limit - quantity } };
-  const update = { units: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity) };
-  return (await updateOne('SaleBuyer', { ...key, ...within }, update)) !== null;
+  return (await updateOne('SaleBuyer', { ...claim.key, ...claim.within }, { ...claim.raise, holds: addHold(checkoutId, quantity) })) !== null;
+}
+
+/** The user's SaleBuyer row as first inserted, and the condition and change that raise an existing one; null past perUserLimit. */
+function buyerClaim(sale: SaleTerms, userId: string, quantity: number) {
+  const key = { sale: pointer('FlashSale', sale.id), user: pointer('_User', userId) };
+  const limit = sale.perUserLimit;
+  if (limit !== null && quantity > limit) return null;
+  return {
+    key,
+    row: { ...key, units: quantity, ACL: {} },
+    within: limit === null ? {} : { units: { $lte: limit - quantity } },
+    raise: { units: { __op: 'Increment', amount: quantity } },
+  };
 }
 
 /** Takes units off the user's count: those a checkout holds (at most once), or, for a cancelled order, unconditionally. */
@@ -79,11 +89,36 @@ function publishSale(sale: SaleTerms, row: Row, change: number): void {
 
 /** Takes quota if the sale is live at `now` and has `quantity` left, held for the checkout; false otherwise. */
 async function claimQuota(sale: SaleTerms, quantity: number, now: Date, checkoutId: string): Promise<boolean> {
-  const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
-  if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
-  const row = await updateOne('FlashSale', where, { soldCount: { __op: 'Increment', amount: quantity }, holds: addHold(checkoutId, quantity), ...NEXT_VERSION });
+  const row = await updateOne('FlashSale', quotaCondition(sale, quantity, now), { ...quotaChange(quantity), holds: addHold(checkoutId, quantity) });
   if (row) publishSale(sale, row, quantity);
   return row !== null;
+}
+
+/** The sale is live at `now` and has `quantity` left. */
+function quotaCondition(sale: SaleTerms, quantity: number, now: Date): Record<string, unknown> {
+  const where: Record<string, unknown> = { objectId: sale.id, startTime: { $lte: isoDate(now) }, endTime: { $gt: isoDate(now) } };
+  if (sale.quantityLimit !== null) where.soldCount = { $lte: sale.quantityLimit - quantity };
+  return where;
+}
+
+const quotaChange = (quantity: number) => ({ soldCount: { __op: 'Increment', amount: quantity }, ...NEXT_VERSION });
+
+/**
+ * The sale-price claim of claimSaleUnits as parts of an all-or-nothing batch (checkout-claim.ts):
+ * the user's units within perUserLimit (inserted, or raised when the row exists) and the sale's
+ * quota within its window, with the same conditions and without holds, since the batch lands
+ * whole or not at all. Null when the line is past perUserLimit on its own.
+ */
+export function saleClaimParts(sale: SaleTerms, userId: string, quantity: number, now: Date): BatchPart[] | null {
+  const claim = buyerClaim(sale, userId, quantity);
+  if (!claim) return null;
+  return [
+    { write: { kind: 'upsert', className: 'SaleBuyer', row: newRow(claim.row), conflict: ['sale', 'user'], update: claim.raise, where: claim.within } },
+    {
+      write: { kind: 'update', className: 'FlashSale', where: quotaCondition(sale, quantity, now), update: quotaChange(quantity), returning: ['soldCount', 'version'] },
+      announce: (row) => publishSale(sale, row, quantity),
+    },
+  ];
 }
 
 export type SaleClaim = 'sale_price' | 'list_price';

@@ -8,7 +8,7 @@ import { catalogueACL } from '../edge/access';
 import { addHold, holding, removeHold } from '../edge/holds';
 import { Code, fail, isParseError } from '../edge/errors';
 import { NEXT_VERSION, publishUpdate } from '../edge/live';
-import { findRows, updateOne } from '../edge/db';
+import { type BatchPart, findRows, updateOne } from '../edge/db';
 import { type Row } from '../edge/rows';
 
 const INVENTORY = 'Inventory';
@@ -66,6 +66,23 @@ export async function takeStock(productId: string, quantity: number, productName
   }
   await publishStock(productId, row, -quantity, 0);
   return Number(row.stock);
+}
+
+/**
+ * takeStock as a part of an all-or-nothing batch (checkout-claim.ts): the same condition and
+ * change, without a hold, since the batch lands whole or not at all.
+ */
+export function stockTakePart(productId: string, quantity: number): BatchPart {
+  return {
+    write: {
+      kind: 'update',
+      className: INVENTORY,
+      where: { product: productPointer(productId), stock: { $gte: quantity } },
+      update: { stock: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION },
+      returning: ['stock', 'received', 'version', 'updatedAt'],
+    },
+    announce: (row) => publishStock(productId, row, -quantity, 0),
+  };
 }
 
 /** Puts back units that were taken (a cancelled order). Returns the new stock. */

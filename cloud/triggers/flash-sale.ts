@@ -3,7 +3,8 @@ import { toCents } from '../domain/money';
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { checkUnderSaveLease, releaseSaveLease } from '../edge/lock';
-import { afterSave, beforeSave } from '../edge/report';
+import { definitionChanged } from '../edge/definitions';
+import { afterDelete, afterSave, beforeSave } from '../edge/report';
 
 async function loadProduct(sale: Parse.Object): Promise<Parse.Object> {
   const pointer = sale.get('product');
@@ -70,4 +71,10 @@ beforeSave('FlashSale', async (req) => {
   });
 });
 
-afterSave('FlashSale', (req) => releaseSaveLease(req.context));
+// Checkouts, carts and the catalogue forget what they cached of sales, in every process.
+afterSave('FlashSale', async (req) => {
+  definitionChanged({ className: 'FlashSale' });
+  await releaseSaveLease(req.context);
+});
+
+afterDelete('FlashSale', () => definitionChanged({ className: 'FlashSale' }));

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { checkoutContext, finishCheckout, runCheckoutSteps, stepsBeforeOrderInsert, stocksOrFailShort, touchesOf } from '../checkout';
+import { checkoutContext, finishCheckout, runCheckoutSteps, shelfOrFailShort, stepsBeforeOrderInsert, touchesOf } from '../checkout';
 import type { CheckoutCtx } from '../checkout/context';
 import { orderFields, setFields } from '../checkout/order-fields';
 import { recordChargesStep } from '../checkout/steps/record-charges';
@@ -41,8 +41,9 @@ beforeSave('Order', async (req) => {
   const { product, quantity } = parseParams(OrderRequest, { product: order.get('product')?.toPointer?.(), quantity: order.get('quantity') });
 
   const lines = [{ productId: product.objectId, quantity }];
-  const { stocks } = await stocksOrFailShort(lines, async () => null);
-  const ctx = await checkoutContext(user.id!, lines, new Date(), null, stocks);
+  const now = new Date();
+  const { shelf } = await shelfOrFailShort(lines, now, null);
+  const ctx = checkoutContext(user.id!, lines, now, null, shelf);
   const key = `order:${(req.headers['x-parse-request-id'] as string | undefined) ?? randomUUID()}`;
   const claim = await claimCheckoutKey(user.id!, key, key, touchesOf(ctx));
   if (claim.kind === 'replay') failField('product', 'this request was already handled');

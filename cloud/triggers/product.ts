@@ -2,7 +2,8 @@ import { checkProductFields, PRODUCT_FIELDS } from '../domain/product-rules';
 import { catalogueACL } from '../edge/access';
 import { failField } from '../edge/errors';
 import { createInventory } from '../invariants/stock';
-import { afterSave, beforeSave } from '../edge/report';
+import { definitionChanged } from '../edge/definitions';
+import { afterDelete, afterSave, beforeSave } from '../edge/report';
 
 // Validation applies to master-key saves too: bad data is bad whoever writes it.
 beforeSave('Product', (req) => {
@@ -18,7 +19,11 @@ beforeSave('Product', (req) => {
   }
 });
 
-// Every product gets exactly one Inventory row, created with it.
+// Every product gets exactly one Inventory row, created with it; checkouts and carts forget what
+// they cached of it, in every process.
 afterSave('Product', async (req) => {
+  definitionChanged({ className: 'Product', productId: req.object.id! });
   if (!req.original) await createInventory(req.object.id!);
 });
+
+afterDelete('Product', (req) => definitionChanged({ className: 'Product', productId: req.object.id! }));

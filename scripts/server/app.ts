@@ -18,7 +18,8 @@ import { graphQLGuard, jsonErrors } from './graphql-guard';
 import { logUnhandledRejections } from './process-guard';
 import { BODY_LIMIT, declaredLengthLimit, graphQLBody } from './body-limit';
 import { ShopLoggerAdapter } from './logger';
-import { boundRedisWaits } from './parse-rate-limits';
+import { shareDefinitionChanges } from './definitions-channel';
+import { boundRedisWaits, buildParseServerOnce } from './parse-rate-limits';
 import { rateLimitMiddleware, rateLimitRules } from './rate-limits';
 import { orderLiveQueryEvents, widenSessionCache } from './live-query-internals';
 import { ShopWebSocketAdapter, WORKER_HEADER, workerName } from './live-query-socket';
@@ -32,11 +33,17 @@ export const LIVE_QUERY_CLASSES = ['Inventory', 'FlashSale', 'Product', 'Order']
 
 /**
  * Live Query checks each event against every subscriber's session: this many sessions per process
- * stay cached (Parse's own room is 500), each for this long. A session that ends (log-out) may
- * still receive events for up to that long; its subscription was allowed when it was made.
+ * stay cached (Parse's own room is 500). A session that ends (log-out) may still receive events
+ * for up to SESSION_CACHE_MS; its subscription was allowed when it was made.
  */
 const LIVE_QUERY_SESSIONS = 20_000;
-const LIVE_QUERY_SESSION_TTL_MS = 30_000;
+/**
+ * How long a process trusts a session (and a user's roles) it has looked up, in the API (Parse's
+ * cacheTTL, 5 s by default) and in Live Query. Parse's 5 s made every buyer's first request of a
+ * drop two queries (_Session, _User) before its checkout's own. The process that ends a session
+ * forgets it at once; another process may still accept it for up to this long.
+ */
+const SESSION_CACHE_MS = 30_000;
 
 export interface RunningServer {
   port: number;
@@ -122,6 +129,7 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     // A find asking for more is served this many rows; `skip` is capped in cloud/triggers/find-limits.ts.
     maxLimit: 1000,
     maxUploadSize: BODY_LIMIT,
+    cacheTTL: SESSION_CACHE_MS,
     accountLockout: {
       threshold: config.loginLockout.attempts,
       duration: config.loginLockout.minutes,
@@ -170,8 +178,10 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     // The bundled option types mark every option required; the runtime validates what we pass.
   } as never);
 
+  let stopSharingDefinitions = async () => undefined as void;
   const stopAll = async () => {
     if (listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await stopSharingDefinitions();
     await parseServer.handleShutdown?.().catch(() => undefined);
   };
 
@@ -184,6 +194,9 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     await ensureUniqueIndexes();
     app.use(config.mountPath, declaredLengthLimit(), ...bodyGuard(), parseServer.app);
     if (config.redisURL) boundRedisWaits(config.appId); // the rules exist once Parse built its app
+    buildParseServerOnce();
+    // Every process forgets a product or sale it cached when another process saves it.
+    if (config.redisURL) stopSharingDefinitions = await shareDefinitionChanges(config.redisURL, config.appId);
     const graphQL = new ParseGraphQLServer(parseServer, { graphQLPath: '/graphql', graphQLCustomTypeDefs: SHOP_TYPE_DEFS });
     app.use('/graphql', declaredLengthLimit(), graphQLBody());
     await graphQL.setGraphQLConfig(graphQLConfig(loadSchemaDefinitions()));
@@ -201,9 +214,9 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
       // silently stay inside the process that made them.
       redisURL: config.redisURL,
       wssAdapter: ShopWebSocketAdapter,
-      cacheTimeout: LIVE_QUERY_SESSION_TTL_MS,
+      cacheTimeout: SESSION_CACHE_MS,
     } as never, {} as never);
-    widenSessionCache(liveQuery, LIVE_QUERY_SESSIONS, LIVE_QUERY_SESSION_TTL_MS);
+    widenSessionCache(liveQuery, LIVE_QUERY_SESSIONS, SESSION_CACHE_MS);
     const stop = async () => {
       await (liveQuery as unknown as { shutdown(): Promise<void> }).shutdown().catch(() => undefined);
       // Idle keep-alive sockets would hold close() open; requests in flight get DRAIN_MS to finish.

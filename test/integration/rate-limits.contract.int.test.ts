@@ -7,7 +7,7 @@ import net from 'node:net';
 import ParseServer from 'parse-server';
 import type { Request } from 'express';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { boundRedisWaits, countAsRestCall, ruleMessages } from '../../scripts/server/parse-rate-limits';
+import { boundRedisWaits, buildParseServerOnce, countAsRestCall, ruleMessages } from '../../scripts/server/parse-rate-limits';
 import { createTestDatabase, MASTER_KEY } from '../helpers/server';
 
 const APP_ID = 'rate-limit-contract';
@@ -86,4 +86,15 @@ test('boundRedisWaits lets a call through when Redis does not answer, logs that 
   expect(await countAsRestCall(requestFrom('203.0.113.4'), 'POST', '/functions/hung')).toBeNull();
   expect(Date.now() - again).toBeLessThan(200);
   expect(lines).toEqual(['Rate limits: Redis does not answer (no answer in 1000 ms); requests are let through uncounted until it does.']);
+});
+
+test('Parse.Server: built anew on every read by Parse; once built, the same value, with what the rate limiter reads', () => {
+  const parse = (globalThis as unknown as { Parse: { Server: { RateLimitZone?: unknown; database?: unknown; appId?: string } } }).Parse;
+  expect(parse.Server).not.toBe(parse.Server); // Parse's getter: a new Config each time
+  buildParseServerOnce();
+  const first = parse.Server;
+  expect(parse.Server).toBe(first);
+  expect(first.RateLimitZone).toMatchObject({ global: 'global', session: 'session', user: 'user', ip: 'ip' });
+  expect(first.database).toBeTruthy();
+  expect(first.appId).toBe(APP_ID);
 });

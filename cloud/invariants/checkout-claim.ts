@@ -1,0 +1,51 @@
+/**
+ * A whole checkout as one all-or-nothing write where the database can (PostgreSQL): the stock of
+ * each line, the sale-price claims, the code's use, the orders and their charges, and the record,
+ * completed with the result every retry replays. Each part is made by the module that owns its
+ * invariant (stock.ts, sale-quota.ts, code-uses.ts, order-rows.ts, checkout-keys.ts), with the
+ * same conditions as its step; this module only lands them together, then announces them. A
+ * checkout landed this way never holds anything, so a crash leaves nothing for recovery.
+ */
+import type { CheckoutCtx } from '../checkout/context';
+import { type BatchPart, canWriteAllOrNothing, writeAllOrNothing } from '../edge/db';
+import { type CheckoutTouches, completedRecordPart } from './checkout-keys';
+import { codeUseParts } from './code-uses';
+import { orderParts } from './order-rows';
+import { saleClaimParts } from './sale-quota';
+import { stockTakePart } from './stock';
+
+/** Whether checkouts can land in one write here (PostgreSQL); elsewhere they run as steps. */
+export const canLandCheckout = canWriteAllOrNothing;
+
+/**
+ * Lands the priced checkout `ctx` (lines priced as their claims would price them) under `key`:
+ * true when all of it landed, its events sent and ctx.checkoutId and ctx.orders set; false when
+ * any part would not hold (stock, quota, a limit, the key taken), and nothing was written.
+ */
+export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: string, touches: CheckoutTouches, result: (ctx: CheckoutCtx) => unknown): Promise<boolean> {
+  const record = await completedRecordPart(ctx.userId, key, fingerprint, touches);
+  ctx.checkoutId = record.checkoutId;
+  const parts: BatchPart[] = [];
+  for (const line of ctx.lines) {
+    if (line.saleClaimed) {
+      const claim = saleClaimParts(line.sale!, ctx.userId, line.quantity, ctx.now);
+      if (!claim) return false;
+      parts.push(...claim);
+    }
+    parts.push(stockTakePart(line.product.id, line.quantity));
+  }
+  if (ctx.code) parts.push(...codeUseParts(ctx.code, ctx.userId, ctx.now));
+  parts.push(...orderParts(ctx));
+  parts.push(record.part(result(ctx)));
+
+  const rows = await writeAllOrNothing(parts.map((part) => part.write));
+  if (!rows) {
+    ctx.orders = [];
+    ctx.charges = [];
+    return false;
+  }
+  for (const [i, part] of parts.entries()) {
+    await Promise.resolve(part.announce?.(rows[i])).catch((error) => console.error('A Live Query publish failed', error));
+  }
+  return true;
+}
