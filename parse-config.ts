@@ -96,6 +96,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: flag.default(false),
   TEST_FAIL_UNDO: nonEmpty.optional(),
   TEST_FAIL_STEP: nonEmpty.optional(),
+  TEST_CHECKOUT_IN_STEPS: flag.optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'verbose', 'debug', 'silly']).default('warn'),
   LOGIN_LOCKOUT_ATTEMPTS: z.coerce
     .number({ message: 'must be a number of failed logins' })
@@ -145,6 +146,8 @@ export interface ShopConfig {
   testFailUndo: string | undefined;
   /** Test servers only: the checkout step that fails (after the steps before it did their work). */
   testFailStep: string | undefined;
+  /** Test servers only: checkouts run as steps on PostgreSQL too, as they do on MongoDB (to crash one half-way). */
+  testCheckoutInSteps: boolean;
 }
 
 /** A setting that cannot be used; `variable` is the environment variable to fix. */
@@ -199,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const adminPasswordProblem = e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? passwordProblem(e.ADMIN_PASSWORD, e.ADMIN_USERNAME) : null;
   if (adminPasswordProblem) throw new ConfigError('ADMIN_PASSWORD', `${adminPasswordProblem} (the password rule of every account)`);
 
-  for (const fault of ['TEST_FAIL_UNDO', 'TEST_FAIL_STEP'] as const) {
+  for (const fault of ['TEST_FAIL_UNDO', 'TEST_FAIL_STEP', 'TEST_CHECKOUT_IN_STEPS'] as const) {
     if (e[fault] && e.NODE_ENV !== 'test') throw new ConfigError(fault, 'is a fault for tests and needs NODE_ENV=test');
   }
   if (e.WORKERS > 1 && !e.REDIS_URL) {
@@ -240,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKeyIps: e.MASTER_KEY_IPS,
     testFailUndo: e.TEST_FAIL_UNDO,
     testFailStep: e.TEST_FAIL_STEP,
+    testCheckoutInSteps: e.TEST_CHECKOUT_IN_STEPS ?? false,
   };
 }
 

@@ -38,14 +38,17 @@ export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: s
   parts.push(...orderParts(ctx));
   parts.push(record.part(result(ctx)));
 
-  const rows = await writeAllOrNothing(parts.map((part) => part.write));
+  // Updates last: a counter row an update changes (the sale's, the product's: every buyer's) stays
+  // locked until the statement commits, so nothing else of the statement runs while it is held.
+  const written = [...parts.filter((part) => part.write.kind !== 'update'), ...parts.filter((part) => part.write.kind === 'update')];
+  const rows = await writeAllOrNothing(written.map((part) => part.write));
   if (!rows) {
     ctx.orders = [];
     ctx.charges = [];
     return false;
   }
-  for (const [i, part] of parts.entries()) {
-    await Promise.resolve(part.announce?.(rows[i])).catch((error) => console.error('A Live Query publish failed', error));
+  for (const part of parts) {
+    await Promise.resolve(part.announce?.(rows[written.indexOf(part)])).catch((error) => console.error('A Live Query publish failed', error));
   }
   return true;
 }
