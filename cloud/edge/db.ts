@@ -48,9 +48,15 @@ interface DatabaseController {
   };
 }
 
+/** What Live Query's publisher reads of a saved object: its full JSON (className and __type included). */
+export interface LiveObject {
+  className: string;
+  _toFullJSON(): Record<string, unknown>;
+}
+
 export interface LiveQueryController {
   hasLiveQuery(className: string): boolean;
-  onAfterSave(className: string, current: Parse.Object, original: Parse.Object | null, perms: unknown): void;
+  onAfterSave(className: string, current: LiveObject, original: LiveObject | null, perms: unknown): void;
 }
 
 interface HostConfig {

@@ -64,6 +64,8 @@ export interface StartOptions {
   listenNow: boolean;
   /** Ensure the admin account and load the demo catalogue: done once, by the first process. */
   setUp: boolean;
+  /** The folder of the database's Unix socket, connected to instead of databaseURI's host and port. */
+  databaseSocketDir?: string;
 }
 
 /** The cloud code entry: TypeScript when running from source (tsx), JavaScript when built. */
@@ -116,6 +118,8 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     serverURL: config.serverURL ?? localURL,
     publicServerURL: config.publicServerURL,
     databaseURI,
+    // Parse reads the URI's host with new URL(), which takes no folder: its options may name one.
+    ...(options.databaseSocketDir ? { databaseOptions: { host: options.databaseSocketDir } } : {}),
     cloud: cloudEntry(),
     schema: {
       definitions: loadSchemaDefinitions(),

@@ -50,7 +50,9 @@ export async function startSupervisor(config: ShopConfig): Promise<Supervised> {
   let started = false;
 
   const fork = (role: WorkerRole): Member => {
-    const worker = cluster.fork({ DATABASE_URI: databaseURI, PORT: String(port), SHOP_WORKER_ROLE: role });
+    // The embedded database is also reached through its Unix socket (see EmbeddedDatabase.socketDir).
+    const socket = embedded?.socketDir ? { SHOP_DATABASE_SOCKET: embedded.socketDir } : {};
+    const worker = cluster.fork({ DATABASE_URI: databaseURI, PORT: String(port), SHOP_WORKER_ROLE: role, ...socket });
     const member: Member = { worker, role: role === 'standby' ? 'standby' : 'active', ready: false };
     members.set(worker.id, member);
     worker.on('message', (message: FromWorker) => {

@@ -22,7 +22,8 @@ export async function runWorker(config: ShopConfig, role: WorkerRole): Promise<v
   process.on('uncaughtExceptionMonitor', (error) => send({ type: 'fatal', message: error?.stack ?? String(error) }));
   let server;
   try {
-    server = await startShopServer(config, config.databaseURI!, { listenNow: role === 'first', setUp: role === 'first' });
+    const databaseSocketDir = process.env.SHOP_DATABASE_SOCKET || undefined;
+    server = await startShopServer(config, config.databaseURI!, { listenNow: role === 'first', setUp: role === 'first', databaseSocketDir });
     if (role === 'active') await server.listen();
   } catch (error) {
     send({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });

@@ -7,7 +7,7 @@ import http from 'node:http';
 import express from 'express';
 import ParseServer from 'parse-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { deleteWhere, ensureUniqueIndex, findRows, insertOne, liveQuery, loadedSchema, updateOne } from '../../cloud/edge/db';
+import { canWriteAllOrNothing, deleteWhere, ensureUniqueIndex, findRows, findRowsAtOnce, insertOne, liveQuery, loadedSchema, newRow, updateOne, writeAllOrNothing } from '../../cloud/edge/db';
 import { loadSchemaDefinitions } from '../../scripts/server/schema-definitions';
 import { freePort } from '../../scripts/server/embedded-postgres';
 import { createTestDatabase, MASTER_KEY } from '../helpers/server';
@@ -114,5 +114,89 @@ describe('Parse.Server (the host Config) and its DatabaseController', () => {
     expect(typeof live?.controller.onAfterSave).toBe('function');
     expect(live?.perms).toMatchObject({ get: { '*': true } });
     expect(await liveQuery('Lock')).toBeNull();
+  });
+
+  test('liveQueryController.onAfterSave reads only _toFullJSON of the objects it is given', async () => {
+    const live = await liveQuery('Inventory');
+    const publisher = (live!.controller as unknown as { liveQueryPublisher: { parsePublisher: { publish(channel: string, message: string): void } } }).liveQueryPublisher.parsePublisher;
+    const sent: string[] = [];
+    const publish = publisher.publish;
+    publisher.publish = (_channel, message) => void sent.push(message);
+    try {
+      const row = (stock: number) => ({ className: 'Inventory', _toFullJSON: () => ({ objectId: 'i1', stock, className: 'Inventory', __type: 'Object' }) });
+      live!.controller.onAfterSave('Inventory', row(4), row(5), live!.perms);
+    } finally {
+      publisher.publish = publish;
+    }
+    expect(JSON.parse(sent[0])).toMatchObject({
+      currentParseObject: { objectId: 'i1', stock: 4, className: 'Inventory', __type: 'Object' },
+      originalParseObject: { stock: 5 },
+      classLevelPermissions: { get: { '*': true } },
+    });
+  });
+});
+
+describe('the PostgreSQL adapter\'s client (pg-promise), for one-statement batches', () => {
+  const locks = (name: string, n: number) => Array.from({ length: n }, (_, i) => newRow(lock(`${name}-${i}`)));
+
+  test('writeAllOrNothing lands every write and returns what each returned', async () => {
+    expect(canWriteAllOrNothing()).toBe(true);
+    const [a, b] = locks('batch', 2);
+    const existing = await insertOne('Lock', lock('batch-existing'));
+    const rows = await writeAllOrNothing([
+      { kind: 'insert', className: 'Lock', row: a },
+      { kind: 'insert', className: 'Lock', row: b },
+      { kind: 'update', className: 'Lock', where: { objectId: existing.objectId, token: 't' }, update: { token: 'u' }, returning: ['token', 'updatedAt'] },
+    ]);
+    expect(rows).toMatchObject([{ objectId: a.objectId }, { objectId: b.objectId }, { objectId: existing.objectId, token: 'u' }]);
+    expect(rows![2].updatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const [found] = await findRows('Lock', { objectId: a.objectId });
+    expect(found).toMatchObject({ key: a.key, token: 't', expiresAt: { __type: 'Date', iso: '2099-01-01T00:00:00.000Z' } });
+    expect((await findRows('Lock', { objectId: existing.objectId }))[0].token).toBe('u');
+  });
+
+  test('a write whose condition fails, or a taken unique key, leaves nothing of the batch', async () => {
+    const [a, b] = locks('none', 2);
+    const failing = await writeAllOrNothing([
+      { kind: 'insert', className: 'Lock', row: a },
+      { kind: 'update', className: 'Lock', where: { objectId: 'missing000' }, update: { token: 'x' } },
+    ]);
+    expect(failing).toBeNull();
+    expect(await findRows('Lock', { objectId: a.objectId })).toEqual([]);
+    const existing = await insertOne('Lock', lock('taken'));
+    const taken = await writeAllOrNothing([
+      { kind: 'insert', className: 'Lock', row: b },
+      { kind: 'insert', className: 'Lock', row: { ...newRow(lock('other')), key: existing.key } },
+    ]);
+    expect(taken).toBeNull();
+    expect(await findRows('Lock', { objectId: b.objectId })).toEqual([]);
+  });
+
+  test('an upsert inserts, then raises the existing row only while its condition holds', async () => {
+    const row = newRow(lock('upsert'));
+    const upsert = (token: string, objectId = newRow({}).objectId) =>
+      writeAllOrNothing([{ kind: 'upsert', className: 'Lock', row: { ...row, objectId, token }, conflict: ['key'], update: { token }, where: { token: 't' }, returning: ['token'] }]);
+    expect(await upsert('t', row.objectId)).toMatchObject([{ objectId: row.objectId, token: 't' }]);
+    expect(await upsert('u')).toMatchObject([{ objectId: row.objectId, token: 'u' }]);
+    expect(await upsert('v')).toBeNull(); // the row's token is no longer 't'
+    expect((await findRows('Lock', { key: row.key }))[0].token).toBe('u');
+  });
+
+  test('findRowsAtOnce answers each find as findRows does', async () => {
+    const a = await insertOne('Lock', lock('read-a'));
+    const b = await insertOne('Lock', lock('read-b'));
+    const finds = [
+      { className: 'Lock', where: { key: { $in: [a.key, b.key] } }, limit: 10, sort: { key: 1 as const } },
+      { className: 'Lock', where: { objectId: b.objectId }, limit: 1, keys: ['token'] },
+      { className: 'Lock', where: { key: 'nothing-has-this' }, limit: 5 },
+    ];
+    const atOnce = await findRowsAtOnce(finds);
+    const oneByOne = await Promise.all(finds.map(({ className, where, ...options }) => findRows(className, where, options)));
+    const withoutACL = (rows: any[]) => rows.map(({ ACL: _acl, ...rest }) => rest);
+    expect(withoutACL(atOnce[0])).toEqual(withoutACL(oneByOne[0]));
+    expect(atOnce[0]).toHaveLength(2);
+    // With keys, findRows leaves out objectId; a batch's rows always carry it.
+    expect(atOnce[1]).toEqual([{ ...oneByOne[1][0], objectId: b.objectId }]);
+    expect(atOnce[2]).toEqual([]);
   });
 });

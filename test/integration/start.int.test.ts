@@ -7,7 +7,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { isAlive } from '../../scripts/server/embedded-postgres';
+import pg from 'pg';
+import { isAlive, runningClusterURI } from '../../scripts/server/embedded-postgres';
 import { APP_ID, MASTER_KEY, spawnServer, type SpawnedServer } from '../helpers/server';
 
 let dataDir: string;
@@ -74,6 +75,21 @@ describe('npm start on the embedded database', () => {
       body: JSON.stringify({ query: '{ health }' }),
     });
     expect(await response.json()).toEqual({ data: { health: true } });
+  });
+
+  test('the server reaches its embedded database through the Unix socket, not loopback TCP', async () => {
+    const client = new pg.Client({ connectionString: runningClusterURI(dataDir, 'postgres') });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT count(*) FILTER (WHERE client_addr IS NULL)::int AS socket, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp
+         FROM pg_stat_activity WHERE datname = 'shop' AND backend_type = 'client backend'`,
+      );
+      expect(rows[0].socket).toBeGreaterThan(0);
+      expect(rows[0].tcp).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 
   test('SIGINT stops the server and its database cleanly', async () => {
