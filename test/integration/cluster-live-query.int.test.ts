@@ -93,3 +93,26 @@ test('while Redis is down the API still answers; once it is back, the next chang
     feeds.forEach((feed) => feed.close());
   }
 }, 90_000);
+
+test('a price changed through one worker is the price on both at once: each forgets its cached definition through Redis', async () => {
+  const admin = await server.admin();
+  const user = await server.signUp();
+  const productId = await server.product({ price: 10, stock: 100 });
+  const priceOn = async () => {
+    const answer = await server.request('POST', '/functions/setCartItem', { productId, quantity: 1 }, { session: user });
+    expect(answer.status).toBe(200);
+    return { worker: answer.worker!, unitPrice: answer.body.result.items[0].unitPrice as number };
+  };
+  // Both workers read the product, so both hold it in their definitions cache (5 s).
+  const warmed = new Set<string>();
+  for (let i = 0; i < 60 && warmed.size < 2; i++) warmed.add((await priceOn()).worker);
+  expect(warmed.size).toBe(2);
+
+  const saved = await server.request('PUT', `/classes/Product/${productId}`, { price: 12 }, { session: admin });
+  expect(saved.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the message crosses Redis in about a millisecond
+  const after = [];
+  for (let i = 0; i < 60 && new Set(after.map((a) => a.worker)).size < 2; i++) after.push(await priceOn());
+  expect(new Set(after.map((a) => a.worker)).size).toBe(2);
+  expect(after.filter((a) => a.unitPrice !== 12)).toEqual([]);
+});
