@@ -44,7 +44,10 @@ interface DatabaseController {
     ensureUniqueness(className: string, schema: unknown, fieldNames: string[]): Promise<void>;
     /** PostgreSQL only: pg-promise's database object and library. */
     _client?: { one(query: unknown): Promise<Record<string, unknown>> };
-    _pgp?: { ParameterizedQuery: new (options: { text: string; values: unknown[] }) => unknown };
+    _pgp?: {
+      PreparedStatement: new (options: { name: string; text: string; values: unknown[] }) => unknown;
+      ParameterizedQuery: new (options: { text: string; values: unknown[] }) => unknown;
+    };
   };
 }
 
@@ -183,6 +186,24 @@ async function fieldTypesOf(classNames: string[]): Promise<(className: string) =
   return (className) => fieldTypes.get(className)!;
 }
 
+const statementNames = new Map<string, string>();
+/** Each connection keeps what it prepared: past this many texts (unusual shapes), statements are not named. */
+const MOST_NAMED_STATEMENTS = 200;
+
+/**
+ * A statement PostgreSQL parses and plans once per connection: a batch's text depends only on its
+ * shape (which writes, which columns), so a few texts serve every checkout, and planning a
+ * statement of several CTEs each time was a good part of its cost.
+ */
+function prepared(pgp: NonNullable<DatabaseController['adapter']['_pgp']>, { text, values }: { text: string; values: unknown[] }) {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MOST_NAMED_STATEMENTS) {
+    name = `shop_batch_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name ? new pgp.PreparedStatement({ name, text, values }) : new pgp.ParameterizedQuery({ text, values });
+}
+
 /**
  * Several finds in one round trip on PostgreSQL (one statement), in parallel elsewhere: each
  * answers as findRows would, in order.
@@ -192,7 +213,7 @@ export async function findRowsAtOnce(finds: BatchFind[]): Promise<Row[][]> {
   const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
   if (!client || !pgp) return Promise.all(finds.map(({ className, where, ...options }) => findRows(className, where, options)));
   const typesOf = await fieldTypesOf([...new Set(finds.map((find) => find.className))]);
-  const answer = await client.one(new pgp.ParameterizedQuery(findsStatement(finds, typesOf)));
+  const answer = await client.one(prepared(pgp, findsStatement(finds, typesOf)));
   return finds.map((find, i) => rowsFromJSON(answer[`f${i}`] as Array<Record<string, unknown>>, typesOf(find.className)) as Row[]);
 }
 
@@ -215,7 +236,7 @@ export async function writeAllOrNothing(writes: GuardedWrite[]): Promise<Row[] |
   const typesOf = await fieldTypesOf([...new Set(writes.map((write) => write.className))]);
   const { text, values } = allOrNothingStatement(writes, typesOf, new Date().toISOString());
   try {
-    const answer = await client.one(new pgp.ParameterizedQuery({ text, values }));
+    const answer = await client.one(prepared(pgp, { text, values }));
     return writes.map((_, i) => withIsoTimestamps(answer[`w${i}`] as Row));
   } catch (error) {
     if (NOT_LANDED.has((error as { code?: string }).code ?? '')) return null;
