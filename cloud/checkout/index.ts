@@ -9,7 +9,7 @@ import { liveSale } from '../domain/cart-pricing';
 import { inWindow, remainingUnits } from '../domain/sale-window';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
-import { loadShelf, type Shelf } from '../edge/records';
+import { loadShelf, type Shelf, shelfFromHints } from '../edge/records';
 import { normaliseCode } from '../domain/codes';
 import { holdingEvents, releaseEvents } from '../edge/live';
 import {
@@ -231,10 +231,27 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
 
   const { lines, code } = await linesToBuy(user, request);
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
-  const checkoutKey = { userId, key, fingerprint };
+  const checkout = { userId, lines, code, expected, key, fingerprint };
+  // When this process knows the shelf (definitions cached, counters seen), the one write is tried
+  // first, with no read: it refuses what no longer holds (a retry's key included), and then the
+  // checkout reads the shelf like any other.
+  const now = new Date();
+  const known = landsAtOnce() ? shelfFromHints(lines, now) : null;
+  const result = (known && (await checkoutAtOnce(checkoutContext(userId, lines, now, expected, known, code), key, fingerprint))) || (await checkoutOnTheShelf(checkout));
+  if (!request.items) await removeBoughtFromCart(user, lines);
+  return result;
+}
+
+/**
+ * Reads the shelf (4001 at once for a line it cannot cover; an earlier request under the key
+ * answers instead), then lands the checkout in one write, once more on a fresh shelf if the first
+ * was refused, or else runs it as steps.
+ */
+async function checkoutOnTheShelf(checkout: { userId: string; lines: CartLine[]; code: string | null; expected: number | null; key: string; fingerprint: string }): Promise<CheckoutResult> {
+  const { userId, lines, code, expected, key, fingerprint } = checkout;
   const load = async () => {
     const now = new Date();
-    const { shelf, earlier } = await shelfOrFailShort(lines, now, checkoutKey);
+    const { shelf, earlier } = await shelfOrFailShort(lines, now, { userId, key, fingerprint });
     return { earlier, ctx: earlier ? null : checkoutContext(userId, lines, now, expected, shelf, code) };
   };
   let { earlier, ctx } = await load();
@@ -246,9 +263,7 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
     if (earlier) return earlier;
     result = await checkoutAtOnce(ctx!, key, fingerprint);
   }
-  result ??= await checkoutInSteps(ctx!, key, fingerprint);
-  if (!request.items) await removeBoughtFromCart(user, lines);
-  return result;
+  return result ?? (await checkoutInSteps(ctx!, key, fingerprint));
 }
 
 async function checkoutInSteps(ctx: CheckoutCtx, key: string, fingerprint: string): Promise<CheckoutResult> {
@@ -277,8 +292,10 @@ async function checkoutAtOnce(loaded: CheckoutCtx, key: string, fingerprint: str
   const ctx: CheckoutCtx = { ...loaded, lines: loaded.lines.map((line) => ({ ...line })), events: { pending: [] } };
   for (const line of ctx.lines) {
     const sale = line.sale;
-    const withinLimit = sale && (sale.perUserLimit === null || line.quantity <= sale.perUserLimit);
-    if (sale && withinLimit && inWindow(sale, ctx.now) && (remainingUnits(sale) ?? Infinity) >= line.quantity) priceAtSale(line);
+    // The list price, as claimSaleUnits gives it, when the sale is not live or cannot cover the line.
+    if (!sale || !inWindow(sale, ctx.now) || (remainingUnits(sale) ?? Infinity) < line.quantity) continue;
+    if (sale.perUserLimit !== null && line.quantity > sale.perUserLimit) return null; // 4002: the steps say it
+    priceAtSale(line);
   }
   try {
     await priceCodeStep.run(ctx);

@@ -5,6 +5,7 @@
 import { type Cents, fromCents, toCents } from '../domain/money';
 import { type SaleTerms, viewSale } from '../domain/sale-window';
 import { type BatchFind, findRows, findRowsAtOnce } from './db';
+import { soldCountHints, stockHints } from './counter-hints';
 import { openSaleDefinitions, productDefinitions, type SaleDefinition } from './definitions';
 import { dateOf, dateValue, pointerTo, type Row } from './rows';
 
@@ -107,12 +108,37 @@ export async function loadShelf(
     const open = list.filter((sale) => sale.endsAt > now && soldCounts.has(sale.id)).map((sale) => ({ ...sale, soldCount: soldCounts.get(sale.id)! }));
     if (open.length) sales.set(productId, open);
   }
-  return {
-    stocks: new Map(found(stockAt).map((row) => [row.product.objectId, row.stock])),
-    products: new Map([...cachedProducts, ...loadedProducts]),
-    sales,
-    extra: rows.slice(0, extra.length),
-  };
+  for (const [saleId, soldCount] of soldCounts) soldCountHints.seen(saleId, soldCount);
+  const stocks = new Map(found(stockAt).map((row) => [row.product.objectId as string, row.stock as number]));
+  for (const [productId, left] of stocks) stockHints.seen(productId, left);
+  return { stocks, products: new Map([...cachedProducts, ...loadedProducts]), sales, extra: rows.slice(0, extra.length) };
+}
+
+/**
+ * The shelf of these products without a round trip, when this process has all of it: products and
+ * sales from the definitions cache, stock and soldCount from what it last saw (counter-hints.ts).
+ * Null when anything is missing, or when a hint says a line cannot be covered at the price it
+ * would get (then only the database can say). For a checkout that tries its one write first.
+ */
+export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): Shelf | null {
+  const shelf: Shelf = { stocks: new Map(), products: new Map(), sales: new Map() };
+  for (const { productId, quantity } of lines) {
+    const product = productDefinitions.get(productId);
+    const definitions = openSaleDefinitions.get(productId);
+    const stock = stockHints.get(productId);
+    if (!product || !definitions || stock === undefined || stock < quantity) return null;
+    const open: SaleTerms[] = [];
+    for (const sale of definitions.filter((s) => s.endsAt > now)) {
+      const soldCount = soldCountHints.get(sale.id);
+      if (soldCount === undefined) return null;
+      if (sale.startsAt <= now && sale.quantityLimit !== null && sale.quantityLimit - soldCount < quantity) return null;
+      open.push({ ...sale, soldCount });
+    }
+    shelf.products.set(productId, product);
+    shelf.stocks.set(productId, stock);
+    if (open.length) shelf.sales.set(productId, open);
+  }
+  return shelf;
 }
 
 

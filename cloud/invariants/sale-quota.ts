@@ -9,6 +9,7 @@ import { Code, fail, isParseError } from '../edge/errors';
 import { addHold, holdOf, holding, removeHold } from '../edge/holds';
 import { NEXT_VERSION, publishUpdate } from '../edge/live';
 import { toSaleTerms } from '../edge/records';
+import { soldCountHints } from '../edge/counter-hints';
 import { type BatchPart, findRows, insertOne, newRow, updateOne } from '../edge/db';
 import { dateValue as isoDate, pointerTo as pointer, type Row } from '../edge/rows';
 
@@ -70,6 +71,7 @@ export async function releaseBuyerUnits(saleId: string, userId: string, quantity
 
 function publishSale(sale: SaleTerms, row: Row, change: number): void {
   const soldCount = Number(row.soldCount);
+  soldCountHints.seen(sale.id, soldCount);
   const fields: Record<string, unknown> = {
     objectId: sale.id,
     product: pointer('Product', sale.productId),

@@ -10,6 +10,7 @@ import { Code, fail, isParseError } from '../edge/errors';
 import { NEXT_VERSION, publishUpdate } from '../edge/live';
 import { type BatchPart, findRows, updateOne } from '../edge/db';
 import { type Row } from '../edge/rows';
+import { stockHints } from '../edge/counter-hints';
 
 const INVENTORY = 'Inventory';
 
@@ -31,6 +32,7 @@ export async function createInventory(productId: string): Promise<void> {
 
 async function publishStock(productId: string, row: Row, stockChange: number, receivedChange: number) {
   const stock = Number(row.stock);
+  stockHints.seen(productId, stock);
   const received = Number(row.received ?? 0);
   const version = Number(row.version);
   await publishUpdate(

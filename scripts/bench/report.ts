@@ -130,7 +130,7 @@ export function tableRows(r: Report): Array<[string, string]> {
   const c = r.hotRowCeiling;
   const n = s.storms.length;
   return [
-    ['warm-up (untimed)', `${WARM_UP.creates} plain creates, ${WARM_UP.checkouts} checkouts on a throwaway product and sale`],
+    ['warm-up (untimed)', `${WARM_UP.creates} plain creates, ${WARM_UP.checkouts} checkouts (one per buyer) on a throwaway product and sale`],
     ['baseline: plain POST /classes/Transaction', `${fmt(b.perSecond)} creates/s (p50 ${fmt(b.latencyMs.p50)} ms, p99 ${fmt(b.latencyMs.p99)} ms)`],
     ['baseline: database hot-row ceiling', `${fmt(c.perSecond)} transactions/s (${c.clients} clients, ${fmt(c.seconds, 1)} s, p99 ${fmt(c.latencyMs.p99, 1)} ms): conditional decrement of one row + order insert`],
     ['storm: checkout requests', `median of ${n}: ${STORM.requests} in ${fmt(s.seconds, 1)} s = ${fmt(s.requestsPerSecond)} req/s, ratio ${fmt(r.ratios.stormRequestsToPlainCreates, 2)} to baseline`],

@@ -9,8 +9,12 @@ import { type Api, type CpuUsed, type Timed, cpuMeter, load, master, percentile,
 
 export const STORM = { users: 1000, requests: 2000, inFlight: 200, stock: 500, quantityLimit: 300, perUserLimit: 1, storms: 3 };
 export const BASELINE_CREATES = 2000;
-/** Plain creates keep speeding up for about 2,500 requests (JIT, pools, caches); none of these is timed. */
-export const WARM_UP = { creates: 2500, checkouts: 400, stock: 200, quantityLimit: 100 };
+/**
+ * Plain creates keep speeding up for about 2,500 requests (JIT, pools, caches); none of these is
+ * timed. One checkout per storm user: before a drop its buyers have the app open, so the server
+ * knows their sessions (it trusts a session it looked up for 30 s), as it would at 12:00.
+ */
+export const WARM_UP = { creates: 2500, checkouts: STORM.users, stock: 200, quantityLimit: 100 };
 export const CEILING = { clients: 32, seconds: 5, warmUpSeconds: 1 };
 export const READS = { calls: 2000, inFlight: 50, products: 40 };
 export const LIVE_WRITES = 50;
@@ -68,8 +72,9 @@ function checkouts(api: Api, productId: string, tokens: string[], count: number)
 }
 
 /**
- * Untimed: plain creates, then checkouts on a throwaway product and sale (selling out, so both the
- * sale, list-price and refusal paths run), so that nothing timed later pays for a cold server.
+ * Untimed: plain creates, then one checkout per buyer on a throwaway product and sale (selling out,
+ * so the sale, list-price and refusal paths all run), so that nothing timed later pays for a cold
+ * server or a buyer's first request.
  */
 export async function warmUp(api: Api, adminToken: string, tokens: string[]) {
   const creates = await plainCreates(api, WARM_UP.creates);

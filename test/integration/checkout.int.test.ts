@@ -247,6 +247,9 @@ describe('checkout', () => {
     expect(error.code).toBe(4002);
     expect(error.message).toContain('2 unit(s) per customer');
     expect(await server.stockOf(productId)).toBe(8);
+    // One line of more than perUserLimit, from a buyer with none yet: refused too, not sold at the list price.
+    expect((await failure(buy(await server.signUp(), productId, 3))).code).toBe(4002);
+    expect(await server.stockOf(productId)).toBe(8);
   });
 
   test('a line the remaining quota cannot cover is priced at the list price; expectedTotal at the sale price then gets 4003', async () => {
