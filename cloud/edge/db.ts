@@ -206,12 +206,15 @@ function prepared(pgp: NonNullable<DatabaseController['adapter']['_pgp']>, { tex
 
 /**
  * Several finds in one round trip on PostgreSQL (one statement), in parallel elsewhere: each
- * answers as findRows would, in order.
+ * answers as findRows would, in order, except that a row always carries its objectId (findRows
+ * leaves it out when `keys` do not name it).
  */
 export async function findRowsAtOnce(finds: BatchFind[]): Promise<Row[][]> {
   if (finds.length === 0) return [];
   const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
-  if (!client || !pgp) return Promise.all(finds.map(({ className, where, ...options }) => findRows(className, where, options)));
+  if (!client || !pgp) {
+    return Promise.all(finds.map(({ className, where, keys, ...options }) => findRows(className, where, { ...options, ...(keys ? { keys: ['objectId', ...keys] } : {}) })));
+  }
   const typesOf = await fieldTypesOf([...new Set(finds.map((find) => find.className))]);
   const answer = await client.one(prepared(pgp, findsStatement(finds, typesOf)));
   return finds.map((find, i) => rowsFromJSON(answer[`f${i}`] as Array<Record<string, unknown>>, typesOf(find.className)) as Row[]);

@@ -195,8 +195,10 @@ describe('the PostgreSQL adapter\'s client (pg-promise), for one-statement batch
     const withoutACL = (rows: any[]) => rows.map(({ ACL: _acl, ...rest }) => rest);
     expect(withoutACL(atOnce[0])).toEqual(withoutACL(oneByOne[0]));
     expect(atOnce[0]).toHaveLength(2);
-    // With keys, findRows leaves out objectId; a batch's rows always carry it.
+    // With keys, findRows leaves out objectId unless they name it; a batch's rows always carry it
+    // (on MongoDB findRowsAtOnce asks findRows for it).
     expect(atOnce[1]).toEqual([{ ...oneByOne[1][0], objectId: b.objectId }]);
+    expect(await findRows('Lock', { objectId: b.objectId }, { keys: ['objectId', 'token'] })).toEqual(atOnce[1]);
     expect(atOnce[2]).toEqual([]);
   });
 });
