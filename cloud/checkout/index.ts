@@ -9,6 +9,7 @@ import { liveSale } from '../domain/cart-pricing';
 import { inWindow, remainingUnits } from '../domain/sale-window';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
+import { demandHints } from '../edge/counter-hints';
 import { loadShelf, type Shelf, shelfFromHints } from '../edge/records';
 import { normaliseCode } from '../domain/codes';
 import { holdingEvents, releaseEvents } from '../edge/live';
@@ -237,7 +238,8 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   // checkout reads the shelf like any other.
   const now = new Date();
   const known = landsAtOnce() ? shelfFromHints(lines, now) : null;
-  const result = (known && (await checkoutAtOnce(checkoutContext(userId, lines, now, expected, known, code), key, fingerprint))) || (await checkoutOnTheShelf(checkout));
+  const tried = known && (await demandHints.during(known.demand, () => checkoutAtOnce(checkoutContext(userId, lines, now, expected, known, code), key, fingerprint)));
+  const result = tried || (await checkoutOnTheShelf(checkout));
   if (!request.items) await removeBoughtFromCart(user, lines);
   return result;
 }

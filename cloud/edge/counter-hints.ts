@@ -3,8 +3,11 @@
  * it loaded and from the rows its own checkout writes returned. A hint only ever lets a checkout
  * try its one write without reading the shelf first (records.ts shelfFromHints): the write's own
  * conditions decide, and when they refuse, the checkout reads the shelf and goes on as before. So
- * a stale hint costs one refused write, never a wrong answer; a hint that says "not enough" is
- * never acted on (the shelf is read).
+ * a stale hint costs one refused write, never a wrong answer. A hint of too little stock is never
+ * acted on (the shelf is read); a hint of a used-up sale quota prices at the list price only with a
+ * check in the same write that the quota is still used up. The units that this process's checkouts are trying to take
+ * right now count against a hint: at a sale's last units, hundreds in flight would otherwise all
+ * try a write only the first few can land.
  */
 const stockSeen = new Map<string, number>();
 const soldCountSeen = new Map<string, number>();
@@ -25,4 +28,24 @@ export const stockHints = {
 export const soldCountHints = {
   seen: (saleId: string, soldCount: unknown) => remember(soldCountSeen, saleId, soldCount),
   get: (saleId: string) => soldCountSeen.get(saleId),
+};
+
+const inFlight = new Map<string, number>();
+
+/** Units being tried for now, by `Inventory:<productId>` and `FlashSale:<saleId>`. */
+export const demandHints = {
+  pending: (key: string) => inFlight.get(key) ?? 0,
+  /** Runs `work` with `demand` counted as being tried. */
+  async during<T>(demand: Array<[string, number]>, work: () => Promise<T>): Promise<T> {
+    for (const [key, units] of demand) inFlight.set(key, (inFlight.get(key) ?? 0) + units);
+    try {
+      return await work();
+    } finally {
+      for (const [key, units] of demand) {
+        const left = (inFlight.get(key) ?? 0) - units;
+        if (left > 0) inFlight.set(key, left);
+        else inFlight.delete(key);
+      }
+    }
+  },
 };

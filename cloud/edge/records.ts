@@ -5,7 +5,7 @@
 import { type Cents, fromCents, toCents } from '../domain/money';
 import { type SaleTerms, viewSale } from '../domain/sale-window';
 import { type BatchFind, findRows, findRowsAtOnce } from './db';
-import { soldCountHints, stockHints } from './counter-hints';
+import { demandHints, soldCountHints, stockHints } from './counter-hints';
 import { openSaleDefinitions, productDefinitions, type SaleDefinition } from './definitions';
 import { dateOf, dateValue, pointerTo, type Row } from './rows';
 
@@ -117,21 +117,31 @@ export async function loadShelf(
 /**
  * The shelf of these products without a round trip, when this process has all of it: products and
  * sales from the definitions cache, stock and soldCount from what it last saw (counter-hints.ts).
- * Null when anything is missing, or when a hint says a line cannot be covered at the price it
- * would get (then only the database can say). For a checkout that tries its one write first.
+ * Null when anything is missing, or when a hint, less what this process is trying to take now,
+ * says a line cannot be covered (then only the database can say); a sale whose quota the hint
+ * says is used up prices the line at the list price, which the write checks. With
+ * the units to count as being tried (demandHints.during) while the checkout tries its one write.
  */
-export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): Shelf | null {
-  const shelf: Shelf = { stocks: new Map(), products: new Map(), sales: new Map() };
+export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): (Shelf & { demand: Array<[string, number]> }) | null {
+  const shelf = { stocks: new Map(), products: new Map(), sales: new Map(), demand: [] as Array<[string, number]> };
   for (const { productId, quantity } of lines) {
     const product = productDefinitions.get(productId);
     const definitions = openSaleDefinitions.get(productId);
     const stock = stockHints.get(productId);
-    if (!product || !definitions || stock === undefined || stock < quantity) return null;
+    const stockKey = `Inventory:${productId}`;
+    if (!product || !definitions || stock === undefined || stock - demandHints.pending(stockKey) < quantity) return null;
+    shelf.demand.push([stockKey, quantity]);
     const open: SaleTerms[] = [];
     for (const sale of definitions.filter((s) => s.endsAt > now)) {
       const soldCount = soldCountHints.get(sale.id);
       if (soldCount === undefined) return null;
-      if (sale.startsAt <= now && sale.quantityLimit !== null && sale.quantityLimit - soldCount < quantity) return null;
+      if (sale.startsAt <= now && sale.quantityLimit !== null && sale.quantityLimit - soldCount >= quantity) {
+        // Units left, as far as this process saw: tried at the sale price unless its own checkouts
+        // in flight may take them. (None left: the list price, which the write checks still holds.)
+        const saleKey = `FlashSale:${sale.id}`;
+        if (sale.quantityLimit - soldCount - demandHints.pending(saleKey) < quantity) return null;
+        shelf.demand.push([saleKey, quantity]);
+      }
       open.push({ ...sale, soldCount });
     }
     shelf.products.set(productId, product);

@@ -51,7 +51,14 @@ export interface UpsertWrite {
   returning?: string[];
 }
 
-export type GuardedWrite = InsertWrite | UpdateWrite | UpsertWrite;
+/** Writes nothing: holds only while a row matches `where` when the statement runs. */
+export interface CheckWrite {
+  kind: 'check';
+  className: string;
+  where: Record<string, unknown>;
+}
+
+export type GuardedWrite = InsertWrite | UpdateWrite | UpsertWrite | CheckWrite;
 
 /** PostgreSQL's answer when one of the writes matched no row. */
 export const NOT_ALL_WRITES_HELD = '22012';
@@ -179,6 +186,7 @@ class Statement {
 
   write(write: GuardedWrite, types: FieldTypes, now: string): string {
     const table = quoted(write.className);
+    if (write.kind === 'check') return `SELECT "objectId" FROM ${table} WHERE ${this.conditions(write.className, write.where, types)} LIMIT 1`;
     if (write.kind === 'update') {
       return `UPDATE ${table} SET ${this.assignments(write.className, write.update, types, now)} WHERE ${this.conditions(write.className, write.where, types)} ${this.returning(write.returning)}`;
     }

@@ -11,7 +11,8 @@ import { type BatchPart, canWriteAllOrNothing, writeAllOrNothing } from '../edge
 import { type CheckoutTouches, completedRecordPart } from './checkout-keys';
 import { codeUseParts } from './code-uses';
 import { orderParts } from './order-rows';
-import { saleClaimParts } from './sale-quota';
+import { saleClaimParts, soldOutPart } from './sale-quota';
+import { inWindow } from '../domain/sale-window';
 import { stockTakePart } from './stock';
 
 /** Whether checkouts can land in one write here (PostgreSQL); elsewhere they run as steps. */
@@ -31,6 +32,9 @@ export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: s
       const claim = saleClaimParts(line.sale!, ctx.userId, line.quantity, ctx.now);
       if (!claim) return false;
       parts.push(...claim);
+    } else if (line.sale && inWindow(line.sale, ctx.now)) {
+      const soldOut = soldOutPart(line.sale, line.quantity); // the list price holds only while it does
+      if (soldOut) parts.push(soldOut);
     }
     parts.push(stockTakePart(line.product.id, line.quantity));
   }

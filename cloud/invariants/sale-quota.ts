@@ -125,6 +125,16 @@ export function saleClaimParts(sale: SaleTerms, userId: string, quantity: number
 
 export type SaleClaim = 'sale_price' | 'list_price';
 
+/**
+ * A line of a live sale priced at the list price, as a part of an all-or-nothing batch: it holds
+ * only while the sale's quota still cannot cover the line when the batch lands (a cancel may have
+ * given units back). Null when the sale has no quota (then only its window sets the price).
+ */
+export function soldOutPart(sale: SaleTerms, quantity: number): BatchPart | null {
+  if (sale.quantityLimit === null) return null;
+  return { write: { kind: 'check', className: 'FlashSale', where: { objectId: sale.id, soldCount: { $gt: sale.quantityLimit - quantity } } } };
+}
+
 
 /**
  * Claims `quantity` units at the sale price for the user: the per-user count first (so a user over

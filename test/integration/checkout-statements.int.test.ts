@@ -74,3 +74,20 @@ test('a counter gone stale behind this process costs one refused write, then the
   const statements = await statementsOf(server, () => expect(buy('counters-still-sold-out')).rejects.toMatchObject({ code: 4001 }));
   expect(statements).toHaveLength(1); // the counter it now knows says "sold out": only the read
 });
+
+test('a sale quota this process saw used up prices at the list price only while it still is: units given back elsewhere sell at the sale price', async () => {
+  const server = await startTestServer();
+  servers.push(server);
+  const productId = await server.product({ price: 100, stock: 10 });
+  const saleId = await server.sale(productId, { discount: 20, startTime: new Date(Date.now() - 60_000), endTime: new Date(Date.now() + 3_600_000), quantityLimit: 1, perUserLimit: 5 });
+  const [first, second, third] = await server.users(3);
+  const buy = (session: Session, key: string) => server.run('checkout', { idempotencyKey: key, items: [{ productId, quantity: 1 }] }, { session });
+  expect((await buy(first, 'quota-first')).orders[0].unitPrice).toBe(80); // the quota's one unit: now used up
+  expect((await buy(second, 'quota-second')).orders[0].unitPrice).toBe(100);
+  // Another process gives the unit back (a cancel there): this one's counter still says used up.
+  const client = new pg.Client({ connectionString: server.databaseURI });
+  await client.connect();
+  await client.query(`UPDATE "FlashSale" SET "soldCount" = 0 WHERE "objectId" = $1`, [saleId]);
+  await client.end();
+  expect((await buy(third, 'quota-third')).orders[0].unitPrice).toBe(80);
+});

@@ -172,6 +172,15 @@ describe('the PostgreSQL adapter\'s client (pg-promise), for one-statement batch
     expect(await findRows('Lock', { objectId: b.objectId })).toEqual([]);
   });
 
+  test('a check lands the batch only while its row matches', async () => {
+    const existing = await insertOne('Lock', lock('check'));
+    const [a, b] = locks('check', 2);
+    const check = (token: string) => ({ kind: 'check' as const, className: 'Lock', where: { objectId: existing.objectId, token } });
+    expect(await writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: a }, check('t')])).toMatchObject([{ objectId: a.objectId }, { objectId: existing.objectId }]);
+    expect(await writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: b }, check('other')])).toBeNull();
+    expect(await findRows('Lock', { objectId: b.objectId })).toEqual([]);
+  });
+
   test('an upsert inserts, then raises the existing row only while its condition holds', async () => {
     const row = newRow(lock('upsert'));
     const upsert = (token: string, objectId = newRow({}).objectId) =>

@@ -57,6 +57,12 @@ describe('allOrNothingStatement', () => {
     expect(text).toMatch(/ON CONFLICT \("user", "status"\) DO UPDATE SET "quantity" = COALESCE\("Order"\."quantity", 0\) \+ \$\d+, "updatedAt" = \$\d+::timestamptz WHERE "Order"\."quantity" <= \$\d+ RETURNING "objectId"/);
   });
 
+  test('a check writes nothing and counts in the guard like a write', () => {
+    const { text } = allOrNothingStatement([take, { kind: 'check', className: 'Inventory', where: { product, stock: { $lt: 5 } } }], typesOf, NOW);
+    expect(text).toMatch(/w1 AS \(SELECT "objectId" FROM "Inventory" WHERE "Inventory"\."product" = \$\d+ AND "Inventory"\."stock" < \$\d+ LIMIT 1\)/);
+    expect(text).toContain('(SELECT count(*) FROM w0) * (SELECT count(*) FROM w1)');
+  });
+
   test('refuses what it cannot encode faithfully rather than guess', () => {
     const write = (update: Record<string, unknown>) => allOrNothingStatement([{ ...take, update }], typesOf, NOW);
     expect(() => write({ holds: { __op: 'Add', objects: ['x'] } })).toThrow(/operation Add is not supported/);
