@@ -1,7 +1,8 @@
 /**
  * Who may do what, as one table: every class in schema/ (find, get, create, update, delete over
- * REST), every cloud function and every job, for each kind of caller. The expected table below is
- * SPEC sections 4 and 7 written out; a class, function or job without a row fails the test.
+ * REST), every cloud function and every job, for each kind of caller. The expected table
+ * (test/helpers/permission-table.ts) is SPEC sections 4 and 7 written out; a class, function or job
+ * without a row fails the test.
  *
  * An outcome is `ok`, or the Parse error code (or `HTTP <status>` when the answer has no code). A
  * find is `sees` when the target row is in its results and `hidden` when it answers without it.
@@ -10,122 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ACTORS, type Actor, EXPECTED, expectedRow, type Row } from '../helpers/permission-table';
 import { productRef, ROOT, type Session, startTestServer, type TestServer } from '../helpers/server';
-
-const ACTORS = ['anonymous', 'customer', 'other', 'admin', 'master'] as const;
-type Actor = (typeof ACTORS)[number];
-type Row = Record<Actor, string>;
-
-// prettier-ignore
-const EXPECTED: Record<string, string> = {
-  //                          anonymous customer other   admin   master
-  '_Installation.find':       '119     119      119     119     sees',
-  '_Installation.get':        '119     119      119     119     ok',
-  '_Installation.create':     '119     119      119     119     ok',
-  '_Installation.update':     '119     119      119     119     ok',
-  '_Installation.delete':     '119     119      119     119     ok',
-  '_Role.find':               '119     119      119     119     sees',
-  '_Role.get':                '119     119      119     119     ok',
-  '_Role.create':             '119     119      119     119     ok',
-  '_Role.update':             '119     119      119     119     ok',
-  '_Role.delete':             '119     119      119     119     ok',
-  '_Session.find':            '209     sees     hidden  hidden  sees',
-  '_Session.get':             '209     ok       101     101     ok',
-  '_Session.create':          '209     119      119     119     ok',
-  '_Session.update':          '209     119      119     119     ok',
-  '_Session.delete':          '209     ok       101     101     ok',
-  '_User.find':               '119     sees     hidden  hidden  sees',
-  '_User.get':                '119     ok       101     101     ok',
-  '_User.create':             'ok      ok       ok      ok      ok',
-  '_User.update':             '206     ok       206     206     ok',
-  '_User.delete':             '206     ok       206     206     ok',
-  'Cart.find':                '119     sees     hidden  hidden  sees',
-  'Cart.get':                 '119     ok       101     101     ok',
-  'Cart.create':              '119     119      119     119     ok',
-  'Cart.update':              '119     119      119     119     ok',
-  'Cart.delete':              '119     119      119     119     ok',
-  'CheckoutRecord.find':      '119     119      119     119     sees',
-  'CheckoutRecord.get':       '119     119      119     119     ok',
-  'CheckoutRecord.create':    '119     119      119     119     ok',
-  'CheckoutRecord.update':    '119     119      119     119     ok',
-  'CheckoutRecord.delete':    '119     119      119     119     ok',
-  'CodeRedemption.find':      '119     119      119     119     sees',
-  'CodeRedemption.get':       '119     119      119     119     ok',
-  'CodeRedemption.create':    '119     119      119     119     ok',
-  'CodeRedemption.update':    '119     119      119     119     ok',
-  'CodeRedemption.delete':    '119     119      119     119     ok',
-  'Coupon.find':              '119     119      119     sees    sees',
-  'Coupon.get':               '119     119      119     ok      ok',
-  'Coupon.create':            '119     119      119     ok      ok',
-  'Coupon.update':            '119     119      119     ok      ok',
-  'Coupon.delete':            '119     119      119     ok      ok',
-  'DiscountCode.find':        '119     119      119     sees    sees',
-  'DiscountCode.get':         '119     119      119     ok      ok',
-  'DiscountCode.create':      '119     119      119     ok      ok',
-  'DiscountCode.update':      '119     119      119     ok      ok',
-  'DiscountCode.delete':      '119     119      119     ok      ok',
-  'FlashSale.find':           'sees    sees     sees    sees    sees',
-  'FlashSale.get':            'ok      ok       ok      ok      ok',
-  'FlashSale.create':         '119     119      119     ok      ok',
-  'FlashSale.update':         '119     119      119     ok      ok',
-  'FlashSale.delete':         '119     119      119     ok      ok',
-  'Inventory.find':           'sees    sees     sees    sees    sees',
-  'Inventory.get':            'ok      ok       ok      ok      ok',
-  'Inventory.create':         '119     119      119     119     137',
-  'Inventory.update':         '119     119      119     ok      ok',
-  'Inventory.delete':         '119     119      119     119     ok',
-  'Lock.find':                '119     119      119     119     sees',
-  'Lock.get':                 '119     119      119     119     ok',
-  'Lock.create':              '119     119      119     119     ok',
-  'Lock.update':              '119     119      119     119     ok',
-  'Lock.delete':              '119     119      119     119     ok',
-  'Order.find':               '119     sees     hidden  sees    sees',
-  'Order.get':                '119     ok       101     ok      ok',
-  'Order.create':             '119     ok       ok      ok      ok',
-  'Order.update':             '119     119      119     119     ok',
-  'Order.delete':             '119     119      119     119     ok',
-  'ProcessLease.find':        '119     119      119     119     sees',
-  'ProcessLease.get':         '119     119      119     119     ok',
-  'ProcessLease.create':      '119     119      119     119     ok',
-  'ProcessLease.update':      '119     119      119     119     ok',
-  'ProcessLease.delete':      '119     119      119     119     ok',
-  'Product.find':             'sees    sees     sees    sees    sees',
-  'Product.get':              'ok      ok       ok      ok      ok',
-  'Product.create':           '119     119      119     ok      ok',
-  'Product.update':           '119     119      119     ok      ok',
-  'Product.delete':           '119     119      119     ok      ok',
-  'SaleBuyer.find':           '119     119      119     119     sees',
-  'SaleBuyer.get':            '119     119      119     119     ok',
-  'SaleBuyer.create':         '119     119      119     119     ok',
-  'SaleBuyer.update':         '119     119      119     119     ok',
-  'SaleBuyer.delete':         '119     119      119     119     ok',
-  'Transaction.find':         '119     sees     hidden  sees    sees',
-  'Transaction.get':          '119     ok       101     ok      ok',
-  'Transaction.create':       '119     119      119     119     ok',
-  'Transaction.update':       '119     119      119     119     ok',
-  'Transaction.delete':       '119     119      119     119     ok',
-  'function serverTime':      'ok      ok       ok      ok      ok',
-  'function catalog':         'ok      ok       ok      ok      ok',
-  'function flashSales':      'ok      ok       ok      ok      ok',
-  'function getCart':         '119     ok       ok      ok      119',
-  'function addToCart':       '119     ok       ok      ok      119',
-  'function setCartItem':     '119     ok       ok      ok      119',
-  'function applyCode':       '119     ok       ok      ok      119',
-  'function removeCode':      '119     ok       ok      ok      119',
-  'function checkout':        '119     ok       ok      ok      119',
-  'function cancelOrder':     '119     ok       119     ok      ok',
-  'function updateOrderStatus': '119   119      119     ok      ok',
-  'function restock':         '119     119      119     ok      ok',
-  'function myOffers':        '119     ok       ok      ok      119',
-  'job expirePendingOrders':  'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
-  'job reconcileInventory':   'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
-  'job recoverCheckouts':     'HTTP 403 HTTP 403 HTTP 403 HTTP 403 ok',
-};
-
-function expectedRow(key: string): Row | undefined {
-  const cells = EXPECTED[key]?.match(/HTTP \d+|\S+/g);
-  return cells ? (Object.fromEntries(ACTORS.map((actor, i) => [actor, cells[i]])) as Row) : undefined;
-}
 
 const classNames = readdirSync(path.join(ROOT, 'schema'))
   .filter((file) => file.endsWith('.json'))
