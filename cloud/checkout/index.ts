@@ -306,7 +306,7 @@ async function checkoutAtOnce(loaded: CheckoutCtx, key: string, fingerprint: str
     if (error instanceof Parse.Error) return null;
     throw error;
   }
-  return (await landCheckout(ctx, key, fingerprint, touchesOf(ctx), checkoutResult)) ? checkoutResult(ctx) : null;
+  return landCheckout(ctx, key, fingerprint, touchesOf(ctx), checkoutResult);
 }
 
 /**

@@ -166,10 +166,17 @@ export async function updateOne(className: string, where: Record<string, unknown
   }
 }
 
+type PgPromise = NonNullable<DatabaseController['adapter']['_pgp']>;
+
+/** The PostgreSQL adapter's pg-promise database and library, or null on another database. */
+function postgres(): { client: NonNullable<DatabaseController['adapter']['_client']>; pgp: PgPromise } | null {
+  const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
+  return client && pgp ? { client, pgp } : null;
+}
+
 /** Whether writeAllOrNothing can run here: on PostgreSQL (not on MongoDB, whose callers write one by one). */
 export function canWriteAllOrNothing(): boolean {
-  const { adapter } = hostConfig().database;
-  return Boolean(adapter._client && adapter._pgp);
+  return postgres() !== null;
 }
 
 const fieldTypes = new Map<string, FieldTypes>();
@@ -195,7 +202,7 @@ const MOST_NAMED_STATEMENTS = 200;
  * shape (which writes, which columns), so a few texts serve every checkout, and planning a
  * statement of several CTEs each time was a good part of its cost.
  */
-function prepared(pgp: NonNullable<DatabaseController['adapter']['_pgp']>, { text, values }: { text: string; values: unknown[] }) {
+function prepared(pgp: PgPromise, { text, values }: { text: string; values: unknown[] }) {
   let name = statementNames.get(text);
   if (!name && statementNames.size < MOST_NAMED_STATEMENTS) {
     name = `shop_batch_${statementNames.size}`;
@@ -211,12 +218,12 @@ function prepared(pgp: NonNullable<DatabaseController['adapter']['_pgp']>, { tex
  */
 export async function findRowsAtOnce(finds: BatchFind[]): Promise<Row[][]> {
   if (finds.length === 0) return [];
-  const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
-  if (!client || !pgp) {
+  const pg = postgres();
+  if (!pg) {
     return Promise.all(finds.map(({ className, where, keys, ...options }) => findRows(className, where, { ...options, ...(keys ? { keys: ['objectId', ...keys] } : {}) })));
   }
   const typesOf = await fieldTypesOf([...new Set(finds.map((find) => find.className))]);
-  const answer = await client.one(prepared(pgp, findsStatement(finds, typesOf)));
+  const answer = await pg.client.one(prepared(pg.pgp, findsStatement(finds, typesOf)));
   return finds.map((find, i) => rowsFromJSON(answer[`f${i}`] as Array<Record<string, unknown>>, typesOf(find.className)) as Row[]);
 }
 
@@ -229,29 +236,22 @@ const NOT_LANDED = new Set([
 
 /**
  * Lands every write or none, in one statement (see sql-batch.ts): returns what each write
- * returned, in order (objectId and its `returning` columns, timestamps as ISO strings), or null
- * when a condition did not hold or a unique key was taken. Only where canWriteAllOrNothing().
+ * returned, in order (objectId and its `returning` columns, in REST format as findRows gives
+ * them), or null when a condition did not hold or a unique key was taken. Only where
+ * canWriteAllOrNothing().
  */
 export async function writeAllOrNothing(writes: GuardedWrite[]): Promise<Row[] | null> {
   for (const write of writes) if (write.kind === 'update') assertUniqueKey(write.className, write.where);
-  const { _client: client, _pgp: pgp } = hostConfig().database.adapter;
-  if (!client || !pgp) throw new Error('writeAllOrNothing needs the PostgreSQL storage adapter');
+  const pg = postgres();
+  if (!pg) throw new Error('writeAllOrNothing needs the PostgreSQL storage adapter');
   const typesOf = await fieldTypesOf([...new Set(writes.map((write) => write.className))]);
-  const { text, values } = allOrNothingStatement(writes, typesOf, new Date().toISOString());
   try {
-    const answer = await client.one(prepared(pgp, { text, values }));
-    return writes.map((_, i) => withIsoTimestamps(answer[`w${i}`] as Row));
+    const answer = await pg.client.one(prepared(pg.pgp, allOrNothingStatement(writes, typesOf, new Date().toISOString())));
+    return writes.map((write, i) => rowsFromJSON([answer[`w${i}`] as Record<string, unknown>], typesOf(write.className))[0] as Row);
   } catch (error) {
     if (NOT_LANDED.has((error as { code?: string }).code ?? '')) return null;
     throw error;
   }
-}
-
-/** row_to_json writes timestamps as PostgreSQL prints them; rows elsewhere carry ISO strings. */
-function withIsoTimestamps(row: Row): Row {
-  const out: Row = { ...row };
-  for (const field of ['createdAt', 'updatedAt'] as const) if (typeof out[field] === 'string') out[field] = new Date(out[field]).toISOString();
-  return out;
 }
 
 /** Deletes the rows matching `where` (no triggers); true when at least one was deleted. */

@@ -3,7 +3,7 @@
  * products: one query per class, never one per product.
  */
 import { type Cents, fromCents, toCents } from '../domain/money';
-import { type SaleTerms, viewSale } from '../domain/sale-window';
+import { inWindow, type SaleTerms, viewSale } from '../domain/sale-window';
 import { type BatchFind, findRows, findRowsAtOnce } from './db';
 import { demandHints, soldCountHints, stockHints } from './counter-hints';
 import { openSaleDefinitions, productDefinitions, type SaleDefinition } from './definitions';
@@ -123,7 +123,7 @@ export async function loadShelf(
  * the units to count as being tried (demandHints.during) while the checkout tries its one write.
  */
 export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): (Shelf & { demand: Array<[string, number]> }) | null {
-  const shelf = { stocks: new Map(), products: new Map(), sales: new Map(), demand: [] as Array<[string, number]> };
+  const shelf: Shelf & { demand: Array<[string, number]> } = { stocks: new Map(), products: new Map(), sales: new Map(), demand: [] };
   for (const { productId, quantity } of lines) {
     const product = productDefinitions.get(productId);
     const definitions = openSaleDefinitions.get(productId);
@@ -135,7 +135,7 @@ export function shelfFromHints(lines: Array<{ productId: string; quantity: numbe
     for (const sale of definitions.filter((s) => s.endsAt > now)) {
       const soldCount = soldCountHints.get(sale.id);
       if (soldCount === undefined) return null;
-      if (sale.startsAt <= now && sale.quantityLimit !== null && sale.quantityLimit - soldCount >= quantity) {
+      if (inWindow(sale, now) && sale.quantityLimit !== null && sale.quantityLimit - soldCount >= quantity) {
         // Units left, as far as this process saw: tried at the sale price unless its own checkouts
         // in flight may take them. (None left: the list price, which the write checks still holds.)
         const saleKey = `FlashSale:${sale.id}`;

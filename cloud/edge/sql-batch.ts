@@ -2,11 +2,10 @@
  * Several finds, or several conditional writes, as one PostgreSQL statement, so that what a
  * request needs costs one round trip.
  *
- * Writes land all of them or none: each
- * write is a data-modifying CTE, and the statement divides by the product of their row counts, so
- * a write that matched nothing (a condition that no longer holds) raises division_by_zero and
- * PostgreSQL rolls the whole statement back. One round trip, and the hot rows stay locked only
- * while the statement runs inside the database.
+ * Writes land all of them or none: each write is a data-modifying CTE, and the statement divides
+ * by the product of their row counts, so a write that matched nothing (a condition that no longer
+ * holds) raises division_by_zero and PostgreSQL rolls the whole statement back. One round trip,
+ * and the hot rows stay locked only while the statement runs inside the database.
  *
  * Pure: it builds text and values in the columns' encoding of Parse's PostgreSQL adapter (pointers
  * as the objectId, dates as timestamptz, arrays and objects as jsonb, ACL as _rperm/_wperm), and
@@ -76,11 +75,12 @@ function isOp(value: unknown, type: string): value is Record<string, any> {
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>).__type === type;
 }
 
-/** A REST value in the column encoding of Parse's PostgreSQL adapter. */
+/** The Parse type of a field, Parse's own columns included. */
 function typeOf(field: string, types: FieldTypes): string | undefined {
   return field === 'createdAt' || field === 'updatedAt' ? 'Date' : field === 'objectId' ? 'String' : types[field]?.type;
 }
 
+/** A REST value in the column encoding of Parse's PostgreSQL adapter. */
 function encode(className: string, field: string, value: unknown, types: FieldTypes): Encoded {
   const type = typeOf(field, types);
   if (value === null) return { value: null, cast: '' };

@@ -20,17 +20,18 @@ export const canLandCheckout = canWriteAllOrNothing;
 
 /**
  * Lands the priced checkout `ctx` (lines priced as their claims would price them) under `key`:
- * true when all of it landed, its events sent and ctx.checkoutId and ctx.orders set; false when
- * any part would not hold (stock, quota, a limit, the key taken), and nothing was written.
+ * the result stored in its record (`resultOf` the checkout once its orders exist) when all of it
+ * landed and its events were sent; null when any part would not hold (stock, quota, a limit, the
+ * key taken), and nothing was written.
  */
-export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: string, touches: CheckoutTouches, result: (ctx: CheckoutCtx) => unknown): Promise<boolean> {
+export async function landCheckout<R>(ctx: CheckoutCtx, key: string, fingerprint: string, touches: CheckoutTouches, resultOf: (ctx: CheckoutCtx) => R): Promise<R | null> {
   const record = await completedRecordPart(ctx.userId, key, fingerprint, touches);
   ctx.checkoutId = record.checkoutId;
   const parts: BatchPart[] = [];
   for (const line of ctx.lines) {
     if (line.saleClaimed) {
       const claim = saleClaimParts(line.sale!, ctx.userId, line.quantity, ctx.now);
-      if (!claim) return false;
+      if (!claim) return null;
       parts.push(...claim);
     } else if (line.sale && inWindow(line.sale, ctx.now)) {
       const soldOut = soldOutPart(line.sale, line.quantity); // the list price holds only while it does
@@ -40,7 +41,8 @@ export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: s
   }
   if (ctx.code) parts.push(...codeUseParts(ctx.code, ctx.userId, ctx.now));
   parts.push(...orderParts(ctx));
-  parts.push(record.part(result(ctx)));
+  const result = resultOf(ctx);
+  parts.push(record.part(result));
 
   // Updates last: a counter row an update changes (the sale's, the product's: every buyer's) stays
   // locked until the statement commits, so nothing else of the statement runs while it is held.
@@ -49,10 +51,10 @@ export async function landCheckout(ctx: CheckoutCtx, key: string, fingerprint: s
   if (!rows) {
     ctx.orders = [];
     ctx.charges = [];
-    return false;
+    return null;
   }
   for (const part of parts) {
     await Promise.resolve(part.announce?.(rows[written.indexOf(part)])).catch((error) => console.error('A Live Query publish failed', error));
   }
-  return true;
+  return result;
 }

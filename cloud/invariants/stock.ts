@@ -59,9 +59,9 @@ export async function addStock(productId: string, quantity: number): Promise<num
  * take is recorded as a hold on the row until the checkout completes. Returns the new stock.
  */
 export async function takeStock(productId: string, quantity: number, productName = 'this product', checkoutId?: string): Promise<number> {
-  const update: Record<string, unknown> = { stock: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION };
+  const update: Record<string, unknown> = takeChange(quantity);
   if (checkoutId) update.holds = addHold(checkoutId, quantity);
-  const row = await updateOne(INVENTORY, { product: productPointer(productId), stock: { $gte: quantity } }, update);
+  const row = await updateOne(INVENTORY, takeCondition(productId, quantity), update);
   if (!row) {
     const left = await stockOf(productId);
     fail(Code.OutOfStock, `Only ${left} left of ${productName}; you asked for ${quantity}.`);
@@ -69,6 +69,10 @@ export async function takeStock(productId: string, quantity: number, productName
   await publishStock(productId, row, -quantity, 0);
   return Number(row.stock);
 }
+
+/** The product has `quantity` units to take. */
+const takeCondition = (productId: string, quantity: number) => ({ product: productPointer(productId), stock: { $gte: quantity } });
+const takeChange = (quantity: number) => ({ stock: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION });
 
 /**
  * takeStock as a part of an all-or-nothing batch (checkout-claim.ts): the same condition and
@@ -79,8 +83,8 @@ export function stockTakePart(productId: string, quantity: number): BatchPart {
     write: {
       kind: 'update',
       className: INVENTORY,
-      where: { product: productPointer(productId), stock: { $gte: quantity } },
-      update: { stock: { __op: 'Increment', amount: -quantity }, ...NEXT_VERSION },
+      where: takeCondition(productId, quantity),
+      update: takeChange(quantity),
       returning: ['stock', 'received', 'version', 'updatedAt'],
     },
     announce: (row) => publishStock(productId, row, -quantity, 0),

@@ -182,7 +182,7 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     // The bundled option types mark every option required; the runtime validates what we pass.
   } as never);
 
-  let stopSharingDefinitions = async () => undefined as void;
+  let stopSharingDefinitions: () => Promise<void> = async () => {};
   const stopAll = async () => {
     if (listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await stopSharingDefinitions();
