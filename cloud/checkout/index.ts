@@ -10,7 +10,7 @@ import { inWindow, remainingUnits } from '../domain/sale-window';
 import { fromCents, toCents } from '../domain/money';
 import { Code, fail, failField } from '../edge/errors';
 import { demandHints } from '../edge/counter-hints';
-import { loadShelf, type Shelf, shelfFromHints } from '../edge/records';
+import { loadShelf, type Shelf, shelfWhenKnown } from '../edge/records';
 import { normaliseCode } from '../domain/codes';
 import { holdingEvents, releaseEvents } from '../edge/live';
 import {
@@ -233,12 +233,12 @@ export async function checkout(user: Parse.User, request: CheckoutRequest): Prom
   const { lines, code } = await linesToBuy(user, request);
   const expected = request.expectedTotal === undefined ? null : toCents(request.expectedTotal);
   const checkout = { userId, lines, code, expected, key, fingerprint };
-  // When this process knows the shelf (definitions cached, counters seen), the one write is tried
-  // first, with no read: it refuses what no longer holds (a retry's key included), and then the
-  // checkout reads the shelf like any other.
-  const now = new Date();
-  const known = landsAtOnce() ? shelfFromHints(lines, now) : null;
-  const tried = known && (await demandHints.during(known.demand, () => checkoutAtOnce(checkoutContext(userId, lines, now, expected, known, code), key, fingerprint)));
+  // When this process knows the shelf (definitions cached, counters seen; the first checkouts of a
+  // product share one read for it; one at units this process is trying to take waits for them),
+  // the one write is tried first, with no read: it refuses what no longer holds (a retry's key
+  // included), and then the checkout reads the shelf like any other.
+  const known = landsAtOnce() ? await shelfWhenKnown(lines) : null;
+  const tried = known && (await demandHints.during(known.shelf.demand, () => checkoutAtOnce(checkoutContext(userId, lines, known.now, expected, known.shelf, code), key, fingerprint)));
   const result = tried || (await checkoutOnTheShelf(checkout));
   if (!request.items) await removeBoughtFromCart(user, lines);
   return result;

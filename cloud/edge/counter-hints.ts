@@ -31,11 +31,21 @@ export const soldCountHints = {
 };
 
 const inFlight = new Map<string, number>();
+/** Checkouts waiting for one at `key` to finish, in arrival order. */
+const waitingTurn = new Map<string, Array<() => void>>();
+
+/** Wakes the first checkout waiting its turn at `key`. */
+function passTurn(key: string): void {
+  const queue = waitingTurn.get(key);
+  const next = queue?.shift();
+  if (queue?.length === 0) waitingTurn.delete(key);
+  next?.();
+}
 
 /** Units being tried for now, by `Inventory:<productId>` and `FlashSale:<saleId>`. */
 export const demandHints = {
   pending: (key: string) => inFlight.get(key) ?? 0,
-  /** Runs `work` with `demand` counted as being tried. */
+  /** Runs `work` with `demand` counted as being tried; when it ends, the first checkout waiting at each key looks again. */
   async during<T>(demand: Array<[string, number]>, work: () => Promise<T>): Promise<T> {
     for (const [key, units] of demand) inFlight.set(key, (inFlight.get(key) ?? 0) + units);
     try {
@@ -45,7 +55,32 @@ export const demandHints = {
         const left = (inFlight.get(key) ?? 0) - units;
         if (left > 0) inFlight.set(key, left);
         else inFlight.delete(key);
+        passTurn(key);
       }
     }
   },
+  /**
+   * Waits until a checkout trying units at `key` ends: true then, false at `deadline`. One waiter
+   * wakes per checkout that ends, first come first woken, so that hundreds waiting at a product's
+   * last units do not all look again at every sale; a woken waiter that does not wait again calls
+   * passTurn(key), so that the next one looks too.
+   */
+  waitTurn(key: string, deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const queue = waitingTurn.get(key) ?? [];
+      waitingTurn.set(key, queue);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const at = queue.indexOf(wake);
+        if (at >= 0) queue.splice(at, 1);
+        if (queue.length === 0 && waitingTurn.get(key) === queue) waitingTurn.delete(key);
+        resolve(false);
+      }, Math.max(0, deadline - Date.now()));
+      queue.push(wake);
+    });
+  },
+  passTurn,
 };

@@ -7,6 +7,7 @@
  * (test/unit/db-door.test.ts keeps it so); test/integration/db.contract.int.test.ts pins every
  * private call it makes, so a Parse Server upgrade names what broke.
  */
+import { randomFillSync } from 'node:crypto';
 import { UNIQUE_INDEXES } from '../setup/unique-keys';
 import type { Row } from './rows';
 import { allOrNothingStatement, type BatchFind, type FieldTypes, findsStatement, type GuardedWrite, NOT_ALL_WRITES_HELD, rowsFromJSON } from './sql-batch';
@@ -117,10 +118,20 @@ export async function findRows(
 
 const OBJECT_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** An objectId in Parse's own form (10 alphanumerics). */
+const OBJECT_ID_LENGTH = 10;
+/** Random bytes for a few hundred ids: one system call each time it runs out, not one per id. */
+const randomBytesPool = Buffer.alloc(OBJECT_ID_LENGTH * 256);
+let randomBytesUsed = randomBytesPool.length;
+
+/** An objectId in Parse's own form (10 alphanumerics, from random bytes as Parse draws them). */
 export function newObjectId(): string {
-  const bytes = require('node:crypto').randomBytes(10) as Buffer;
-  return [...bytes].map((b) => OBJECT_ID_CHARS[b % OBJECT_ID_CHARS.length]).join('');
+  if (randomBytesUsed + OBJECT_ID_LENGTH > randomBytesPool.length) {
+    randomFillSync(randomBytesPool);
+    randomBytesUsed = 0;
+  }
+  let id = '';
+  for (let i = 0; i < OBJECT_ID_LENGTH; i++) id += OBJECT_ID_CHARS[randomBytesPool[randomBytesUsed++] % OBJECT_ID_CHARS.length];
+  return id;
 }
 
 /**

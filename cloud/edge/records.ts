@@ -114,32 +114,46 @@ export async function loadShelf(
   return { stocks, products: new Map([...cachedProducts, ...loadedProducts]), sales, extra: rows.slice(0, extra.length) };
 }
 
+/** A shelf from what this process knows, with the units to count as being tried (demandHints.during) while its checkout tries its one write. */
+export type HintedShelf = Shelf & { demand: Array<[string, number]> };
+
 /**
- * The shelf of these products without a round trip, when this process has all of it: products and
- * sales from the definitions cache, stock and soldCount from what it last saw (counter-hints.ts).
- * Null when anything is missing, or when a hint, less what this process is trying to take now,
- * says a line cannot be covered (then only the database can say); a sale whose quota the hint
- * says is used up prices the line at the list price, which the write checks. With
- * the units to count as being tried (demandHints.during) while the checkout tries its one write.
+ * What this process knows of these products' shelf without a round trip (products and sales from
+ * the definitions cache, stock and soldCount from what it last saw, counter-hints.ts):
+ * - `known`: all of it, each line coverable, less what this process is trying to take now;
+ * - `unknown`: something is not cached;
+ * - `busy`: the stock hint covers a line only if some of this process's checkouts in flight at
+ *   `key` fail, so wait for them;
+ * - `read`: the stock hint cannot cover a line; only the database may say so.
+ * A live sale's line is tried at the sale price when the quota hint, less this process's claims in
+ * flight, covers it. When it covers the line only if some of those claims fail, or not at all, the
+ * line is tried at the list price: the write holds only if the quota is used up when it lands
+ * (sale-quota.ts soldOutPart).
  */
-export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): (Shelf & { demand: Array<[string, number]> }) | null {
-  const shelf: Shelf & { demand: Array<[string, number]> } = { stocks: new Map(), products: new Map(), sales: new Map(), demand: [] };
+export type ShelfHint = { kind: 'known'; shelf: HintedShelf } | { kind: 'unknown' } | { kind: 'busy'; key: string } | { kind: 'read' };
+
+export function shelfFromHints(lines: Array<{ productId: string; quantity: number }>, now: Date): ShelfHint {
+  const shelf: HintedShelf = { stocks: new Map(), products: new Map(), sales: new Map(), demand: [] };
   for (const { productId, quantity } of lines) {
     const product = productDefinitions.get(productId);
     const definitions = openSaleDefinitions.get(productId);
     const stock = stockHints.get(productId);
+    if (!product || !definitions || stock === undefined) return { kind: 'unknown' };
+    if (stock < quantity) return { kind: 'read' };
     const stockKey = `Inventory:${productId}`;
-    if (!product || !definitions || stock === undefined || stock - demandHints.pending(stockKey) < quantity) return null;
+    if (stock - demandHints.pending(stockKey) < quantity) return { kind: 'busy', key: stockKey };
     shelf.demand.push([stockKey, quantity]);
     const open: SaleTerms[] = [];
     for (const sale of definitions.filter((s) => s.endsAt > now)) {
       const soldCount = soldCountHints.get(sale.id);
-      if (soldCount === undefined) return null;
+      if (soldCount === undefined) return { kind: 'unknown' };
       if (inWindow(sale, now) && sale.quantityLimit !== null && sale.quantityLimit - soldCount >= quantity) {
-        // Units left, as far as this process saw: tried at the sale price unless its own checkouts
-        // in flight may take them. (None left: the list price, which the write checks still holds.)
         const saleKey = `FlashSale:${sale.id}`;
-        if (sale.quantityLimit - soldCount - demandHints.pending(saleKey) < quantity) return null;
+        if (sale.quantityLimit - soldCount - demandHints.pending(saleKey) < quantity) {
+          // Priced as used up: the claims in flight take what is left, which the write checks.
+          open.push({ ...sale, soldCount: sale.quantityLimit });
+          continue;
+        }
         shelf.demand.push([saleKey, quantity]);
       }
       open.push({ ...sale, soldCount });
@@ -148,7 +162,57 @@ export function shelfFromHints(lines: Array<{ productId: string; quantity: numbe
     shelf.stocks.set(productId, stock);
     if (open.length) shelf.sales.set(productId, open);
   }
-  return shelf;
+  return { kind: 'known', shelf };
+}
+
+/** How long a checkout waits for this process's checkouts in flight before it reads the shelf instead. */
+const TURN_WAIT_MS = 2_000;
+
+const priming = new Map<string, Promise<unknown>>();
+
+/** Loads these products' shelf into the caches and hints, once for all the checkouts that ask at the same time. */
+function primeShelf(ids: string[]): Promise<unknown> {
+  const key = [...ids].sort().join(' ');
+  let load = priming.get(key);
+  if (!load) {
+    load = loadShelf(ids, new Date())
+      .catch(() => undefined) // the checkout reads the shelf itself then
+      .finally(() => priming.delete(key));
+    priming.set(key, load);
+  }
+  return load;
+}
+
+/**
+ * The shelf from hints (shelfFromHints), and the moment it was priced at: a product not cached is
+ * loaded once for every checkout asking at the same time, and a checkout at units this process is
+ * trying to take waits for them to land or not. Null when only a read of the shelf can decide (a
+ * hint of short stock, a wait of more than TURN_WAIT_MS, nothing cached after the load).
+ */
+export async function shelfWhenKnown(lines: Array<{ productId: string; quantity: number }>): Promise<{ shelf: HintedShelf; now: Date } | null> {
+  const deadline = Date.now() + TURN_WAIT_MS;
+  let primed = false;
+  let wokenAt: string | null = null;
+  try {
+    for (;;) {
+      const now = new Date();
+      const hint = shelfFromHints(lines, now);
+      if (hint.kind === 'known') return { shelf: hint.shelf, now };
+      if (hint.kind === 'read' || (hint.kind === 'unknown' && primed)) return null;
+      if (hint.kind === 'unknown') {
+        primed = true;
+        await primeShelf(lines.map((line) => line.productId));
+        continue;
+      }
+      if (wokenAt !== null && wokenAt !== hint.key) demandHints.passTurn(wokenAt);
+      wokenAt = null;
+      if (!(await demandHints.waitTurn(hint.key, deadline))) return null;
+      wokenAt = hint.key;
+    }
+  } finally {
+    // Done waiting: the next waiter looks at what this one saw change.
+    if (wokenAt !== null) demandHints.passTurn(wokenAt);
+  }
 }
 
 

@@ -50,11 +50,17 @@ export interface UpsertWrite {
   returning?: string[];
 }
 
-/** Writes nothing: holds only while a row matches `where` when the statement runs. */
+/**
+ * Writes nothing: holds only while a row matches `where` when the statement runs. With `lock`,
+ * the row `where.objectId` names is locked (FOR UPDATE) and the rest of `where` is asked of it then:
+ * the check waits for writes in flight on the row and looks at the row they leave, rather than at
+ * the row as it was when the statement began.
+ */
 export interface CheckWrite {
   kind: 'check';
   className: string;
   where: Record<string, unknown>;
+  lock?: boolean;
 }
 
 export type GuardedWrite = InsertWrite | UpdateWrite | UpsertWrite | CheckWrite;
@@ -186,6 +192,15 @@ class Statement {
 
   write(write: GuardedWrite, types: FieldTypes, now: string): string {
     const table = quoted(write.className);
+    if (write.kind === 'check' && write.lock) {
+      // The row is found by its objectId, which holds in the statement's snapshot, and locked; the
+      // rest of the condition is then asked of the row as the writes it waited for left it. OFFSET 0
+      // keeps PostgreSQL from moving that condition below the lock, onto the row as it was.
+      const { objectId, ...rest } = write.where;
+      if (typeof objectId !== 'string') throw new Error(`A locking check of ${write.className} needs the objectId of its row`);
+      const locked = `(SELECT * FROM ${table} WHERE ${this.conditions(write.className, { objectId }, types)} OFFSET 0 FOR UPDATE) AS ${table}`;
+      return `SELECT "objectId" FROM ${locked} WHERE ${this.conditions(write.className, rest, types)}`;
+    }
     if (write.kind === 'check') return `SELECT "objectId" FROM ${table} WHERE ${this.conditions(write.className, write.where, types)} LIMIT 1`;
     if (write.kind === 'update') {
       return `UPDATE ${table} SET ${this.assignments(write.className, write.update, types, now)} WHERE ${this.conditions(write.className, write.where, types)} ${this.returning(write.returning)}`;

@@ -44,9 +44,12 @@ export async function landCheckout<R>(ctx: CheckoutCtx, key: string, fingerprint
   const result = resultOf(ctx);
   parts.push(record.part(result));
 
-  // Updates last: a counter row an update changes (the sale's, the product's: every buyer's) stays
-  // locked until the statement commits, so nothing else of the statement runs while it is held.
-  const written = [...parts.filter((part) => part.write.kind !== 'update'), ...parts.filter((part) => part.write.kind === 'update')];
+
+  // Updates and locking checks last, in the order made (a sale's row before its product's stock):
+  // a counter row they lock (the sale's, the product's: every buyer's) stays locked until the
+  // statement commits, so nothing else of the statement runs while it is held.
+  const locks = (part: BatchPart) => part.write.kind === 'update' || (part.write.kind === 'check' && part.write.lock === true);
+  const written = [...parts.filter((part) => !locks(part)), ...parts.filter(locks)];
   const rows = await writeAllOrNothing(written.map((part) => part.write));
   if (!rows) {
     ctx.orders = [];

@@ -128,11 +128,13 @@ export type SaleClaim = 'sale_price' | 'list_price';
 /**
  * A line of a live sale priced at the list price, as a part of an all-or-nothing batch: it holds
  * only while the sale's quota still cannot cover the line when the batch lands (a cancel may have
- * given units back). Null when the sale has no quota (then only its window sets the price).
+ * given units back). It locks the sale's row, so a line priced so while the last sale-price claims
+ * were in flight lands only once they have taken the quota. Null when the sale has no quota (then
+ * only its window sets the price).
  */
 export function soldOutPart(sale: SaleTerms, quantity: number): BatchPart | null {
   if (sale.quantityLimit === null) return null;
-  return { write: { kind: 'check', className: 'FlashSale', where: { objectId: sale.id, soldCount: { $gt: sale.quantityLimit - quantity } } } };
+  return { write: { kind: 'check', className: 'FlashSale', where: { objectId: sale.id, soldCount: { $gt: sale.quantityLimit - quantity } }, lock: true } };
 }
 
 

@@ -91,3 +91,27 @@ test('a sale quota this process saw used up prices at the list price only while 
   await client.end();
   expect((await buy(third, 'quota-third')).orders[0].unitPrice).toBe(80);
 });
+
+/** Buyers whose sessions the server knows: each bought once from a product of its own first. */
+async function knownBuyers(server: TestServer, count: number): Promise<Session[]> {
+  const buyers = await server.users(count, 'known');
+  const warmUpId = await server.product({ price: 1, stock: count });
+  await Promise.all(buyers.map((session, i) => server.run('checkout', { idempotencyKey: `known-buyer-${i}`, items: [{ productId: warmUpId, quantity: 1 }] }, { session })));
+  return buyers;
+}
+
+test('at a product\'s last units, checkouts wait for this process\'s own in flight: each refusal costs one read, made once they landed', async () => {
+  const server = await startTestServer();
+  servers.push(server);
+  const buyers = await knownBuyers(server, 30);
+  const productId = await server.product({ price: 100, stock: 3 });
+  await server.run('catalog', {}); // the product and its stock are now known to the process
+  const statements = await statementsOf(server, async () => {
+    const answers = await Promise.allSettled(buyers.map((session, i) => server.run('checkout', { idempotencyKey: `last-units-${i}`, items: [{ productId, quantity: 1 }] }, { session })));
+    expect(answers.filter((answer) => answer.status === 'fulfilled')).toHaveLength(3);
+    expect(answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason.code] : []))).toEqual(Array(27).fill(4001));
+  });
+  // 3 writes and 27 reads (and a timer's statement or two); a refusal that read the stock before
+  // the last units landed would read it again.
+  expect(statements.length).toBeLessThanOrEqual(3 + 27 + 3);
+});

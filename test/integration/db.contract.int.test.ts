@@ -3,43 +3,20 @@
  * a real Parse Server and PostgreSQL: when an upgrade changes one of them, the test of that call
  * names it.
  */
-import http from 'node:http';
-import express from 'express';
-import ParseServer from 'parse-server';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { canWriteAllOrNothing, deleteWhere, ensureUniqueIndex, findRows, findRowsAtOnce, insertOne, liveQuery, loadedSchema, newRow, updateOne, writeAllOrNothing } from '../../cloud/edge/db';
-import { loadSchemaDefinitions } from '../../scripts/server/schema-definitions';
-import { freePort } from '../../scripts/server/embedded-postgres';
-import { createTestDatabase, MASTER_KEY } from '../helpers/server';
+import { type InProcessParse, startInProcessParse } from '../helpers/in-process-parse';
 
-let httpServer: http.Server;
-let parseServer: { handleShutdown?: () => Promise<void> };
+let parse: InProcessParse;
+let databaseURI: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const server = new ParseServer({
-    appId: 'db-contract',
-    masterKey: MASTER_KEY,
-    databaseURI: await createTestDatabase(),
-    serverURL: `http://127.0.0.1:${port}/parse`,
-    cloud: () => undefined,
-    schema: { definitions: loadSchemaDefinitions(), strict: true, lockSchemas: true },
-    liveQuery: { classNames: ['Inventory'] },
-    logLevel: 'error',
-    logsFolder: null,
-    verifyServerUrl: false,
-  } as never);
-  await server.start();
-  parseServer = server as never;
-  const app = express();
-  app.use('/parse', server.app);
-  httpServer = app.listen(port, '127.0.0.1');
+  parse = await startInProcessParse('db-contract');
+  databaseURI = parse.databaseURI;
 });
 
-afterAll(async () => {
-  httpServer?.close();
-  await parseServer?.handleShutdown?.().catch(() => undefined); // it also closes a Live Query server this test never started
-});
+afterAll(() => parse?.stop());
 
 const key = (name: string) => `contract-${name}-${Math.random().toString(36).slice(2)}`;
 const lock = (name: string) => ({ key: key(name), token: 't', expiresAt: { __type: 'Date', iso: '2099-01-01T00:00:00.000Z' }, ACL: {} });
@@ -179,6 +156,25 @@ describe('the PostgreSQL adapter\'s client (pg-promise), for one-statement batch
     expect(await writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: a }, check('t')])).toMatchObject([{ objectId: a.objectId }, { objectId: existing.objectId }]);
     expect(await writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: b }, check('other')])).toBeNull();
     expect(await findRows('Lock', { objectId: b.objectId })).toEqual([]);
+  });
+
+  test('a locking check waits for a write in flight on its row and looks at the row that write leaves; a plain one looks at the row as it was', async () => {
+    const existing = await insertOne('Lock', lock('locking-check'));
+    const [a, b] = locks('locking-check', 2);
+    const check = (lockIt: boolean) => ({ kind: 'check' as const, className: 'Lock', where: { objectId: existing.objectId, token: 'taken' }, lock: lockIt });
+    const other = new pg.Client({ connectionString: databaseURI });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE "Lock" SET token = 'taken' WHERE "objectId" = $1`, [existing.objectId]);
+      expect(await writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: b }, check(false)])).toBeNull(); // the committed row: token 't'
+      const locking = writeAllOrNothing([{ kind: 'insert', className: 'Lock', row: a }, check(true)]);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the batch now waits for the row
+      await other.query('COMMIT');
+      expect(await locking).toMatchObject([{ objectId: a.objectId }, { objectId: existing.objectId }]);
+    } finally {
+      await other.end();
+    }
   });
 
   test('an upsert inserts, then raises the existing row only while its condition holds', async () => {

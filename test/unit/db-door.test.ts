@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { assertUniqueKey } from '../../cloud/edge/db';
+import { assertUniqueKey, newObjectId } from '../../cloud/edge/db';
 
 const CLOUD = path.resolve(__dirname, '..', '..', 'cloud');
 const ALLOWED = [
@@ -50,4 +50,11 @@ test.each([
   ['Inventory', { product: { $in: [] } }],
 ])('updateOne(%s) refuses %j: it could update every matching row', (className, where) => {
   expect(() => assertUniqueKey(className, where)).toThrow(/needs objectId or a unique key/);
+});
+
+test('newObjectId gives 10 alphanumerics, distinct across many refills of its random bytes', () => {
+  const ids = Array.from({ length: 5_000 }, newObjectId);
+  for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{10}$/);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(new Set(ids.map((id) => id[0])).size).toBeGreaterThan(50); // every position draws from the whole alphabet
 });

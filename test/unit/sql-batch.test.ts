@@ -63,6 +63,14 @@ describe('allOrNothingStatement', () => {
     expect(text).toContain('(SELECT count(*) FROM w0) * (SELECT count(*) FROM w1)');
   });
 
+  test('a locking check locks its row by objectId (FOR UPDATE), then asks the rest of its condition of the row as it is then', () => {
+    const { text } = allOrNothingStatement([take, { kind: 'check', className: 'Inventory', where: { objectId: 'inv1', stock: { $lt: 5 } }, lock: true }], typesOf, NOW);
+    expect(text).toMatch(
+      /w1 AS \(SELECT "objectId" FROM \(SELECT \* FROM "Inventory" WHERE "Inventory"\."objectId" = \$\d+ OFFSET 0 FOR UPDATE\) AS "Inventory" WHERE "Inventory"\."stock" < \$\d+\)/,
+    );
+    expect(() => allOrNothingStatement([{ kind: 'check', className: 'Inventory', where: { product, stock: { $lt: 5 } }, lock: true }], typesOf, NOW)).toThrow(/needs the objectId/);
+  });
+
   test('refuses what it cannot encode faithfully rather than guess', () => {
     const write = (update: Record<string, unknown>) => allOrNothingStatement([{ ...take, update }], typesOf, NOW);
     expect(() => write({ holds: { __op: 'Add', objects: ['x'] } })).toThrow(/operation Add is not supported/);
