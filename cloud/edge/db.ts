@@ -10,7 +10,7 @@
 import { randomFillSync } from 'node:crypto';
 import { UNIQUE_INDEXES } from '../setup/unique-keys';
 import type { Row } from './rows';
-import { allOrNothingStatement, type BatchFind, type FieldTypes, findsStatement, type GuardedWrite, NOT_ALL_WRITES_HELD, rowsFromJSON } from './sql-batch';
+import { allOrNothingStatement, type BatchFind, type FieldTypes, findsStatement, type GuardedWrite, NOT_ALL_WRITES_HELD, returnsRow, rowsFromJSON } from './sql-batch';
 
 export type { Row };
 export type { BatchFind, GuardedWrite };
@@ -258,7 +258,9 @@ export async function writeAllOrNothing(writes: GuardedWrite[]): Promise<Row[] |
   const typesOf = await fieldTypesOf([...new Set(writes.map((write) => write.className))]);
   try {
     const answer = await pg.client.one(prepared(pg.pgp, allOrNothingStatement(writes, typesOf, new Date().toISOString())));
-    return writes.map((write, i) => rowsFromJSON([answer[`w${i}`] as Record<string, unknown>], typesOf(write.className))[0] as Row);
+    return writes.map((write, i) =>
+      returnsRow(write) ? (rowsFromJSON([answer[`w${i}`] as Record<string, unknown>], typesOf(write.className))[0] as Row) : ({ objectId: answer[`w${i}`] } as Row),
+    );
   } catch (error) {
     if (NOT_LANDED.has((error as { code?: string }).code ?? '')) return null;
     throw error;

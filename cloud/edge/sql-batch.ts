@@ -65,6 +65,11 @@ export interface CheckWrite {
 
 export type GuardedWrite = InsertWrite | UpdateWrite | UpsertWrite | CheckWrite;
 
+/** Whether the statement answers the row a write returned (its `returning` columns), or only its objectId. */
+export function returnsRow(write: GuardedWrite): boolean {
+  return 'returning' in write && (write.returning?.length ?? 0) > 0;
+}
+
 /** PostgreSQL's answer when one of the writes matched no row. */
 export const NOT_ALL_WRITES_HELD = '22012';
 
@@ -214,16 +219,17 @@ class Statement {
 }
 
 /**
- * The statement for `writes`. It answers one row with column `w<i>`, the row write i returned as
- * JSON, for each write; it fails with NOT_ALL_WRITES_HELD, changing nothing, when any write
- * matched no row. `typesOf` gives each class's field types; `now` is the updatedAt of every update.
+ * The statement for `writes`. It answers one row with column `w<i>` for each write: the row write i
+ * returned as JSON when it asks for `returning` columns, else the objectId of its row; it fails
+ * with NOT_ALL_WRITES_HELD, changing nothing, when any write matched no row. `typesOf` gives each
+ * class's field types; `now` is the updatedAt of every update.
  */
 export function allOrNothingStatement(writes: GuardedWrite[], typesOf: (className: string) => FieldTypes, now: string): { text: string; values: unknown[] } {
   if (writes.length === 0) throw new Error('allOrNothingStatement needs at least one write');
   const statement = new Statement();
   const ctes = writes.map((write, i) => `w${i} AS (${statement.write(write, typesOf(write.className), now)})`);
   const counts = writes.map((_, i) => `(SELECT count(*) FROM w${i})`).join(' * ');
-  const rows = writes.map((_, i) => `(SELECT row_to_json(w${i}) FROM w${i}) AS w${i}`).join(', ');
+  const rows = writes.map((write, i) => `(SELECT ${returnsRow(write) ? `row_to_json(w${i})` : '"objectId"'} FROM w${i}) AS w${i}`).join(', ');
   return { text: `WITH ${ctes.join(', ')} SELECT 1 / (${counts}) AS landed, ${rows}`, values: statement.values };
 }
 

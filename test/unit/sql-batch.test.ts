@@ -32,6 +32,8 @@ describe('allOrNothingStatement', () => {
     const { text, values } = allOrNothingStatement([take, order], typesOf, NOW);
     expect(text).toMatch(/^WITH w0 AS \(UPDATE "Inventory" SET .* WHERE "Inventory"\."product" = \$\d+ AND "Inventory"\."stock" >= \$\d+ RETURNING "objectId", "stock"\), w1 AS \(INSERT INTO "Order" /);
     expect(text).toContain('SELECT 1 / ((SELECT count(*) FROM w0) * (SELECT count(*) FROM w1)) AS landed');
+    // The update's returning columns come back as its row; the insert, which asked for none, as its objectId.
+    expect(text).toContain('(SELECT row_to_json(w0) FROM w0) AS w0, (SELECT "objectId" FROM w1) AS w1');
     expect(text).toContain('"stock" = COALESCE("Inventory"."stock", 0) + $');
     expect(values).toContain('p1'); // a pointer is stored as its objectId
     expect(values).toContain(-2);
