@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { type Api, type CpuUsed, type Timed, cpuMeter, load, master, percentile, subscribeInventory } from './client';
 
-export const STORM = { users: 1000, requests: 2000, inFlight: 200, stock: 500, quantityLimit: 300, perUserLimit: 1, storms: 3 };
+export const STORM = { users: 1000, requests: 2000, inFlight: 200, stock: 500, quantityLimit: 300, perUserLimit: 1, storms: 5 };
 export const BASELINE_CREATES = 2000;
 /**
  * Plain creates keep speeding up for about 2,500 requests (JIT, pools, caches); none of these is
