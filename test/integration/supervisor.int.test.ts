@@ -46,7 +46,8 @@ async function killMidStorm(s: TestServer, { workers }: { workers: number }) {
   const couponId = (await s.ok('POST', '/classes/Coupon', { code, discount: 1, usageLimit: 1000, perUserLimit: 100 }, { session: await s.admin() })).objectId;
   const buyers = await s.users(50, 'kill');
 
-  const attempts: Attempt[] = Array.from({ length: 200 }, (_, i) => ({
+  // Enough that some are still in flight on the victim when the kill lands: one-statement checkouts are fast.
+  const attempts: Attempt[] = Array.from({ length: 400 }, (_, i) => ({
     buyer: buyers[i % buyers.length],
     params: { idempotencyKey: `kill-${randomUUID()}`, items: [{ productId: productIds[0], quantity: 1 + (i % 2) }, { productId: productIds[1], quantity: 1 }], code },
     first: 'lost',
