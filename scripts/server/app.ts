@@ -85,6 +85,25 @@ function listen(server: http.Server, port: number, host: string): Promise<number
  * Starts Parse Server, GraphQL and Live Query in this process on `databaseURI`, on the port the
  * supervisor chose (config.port, never 0 here: every process of one server shares it).
  */
+/**
+ * Parse Server's storage adapters for `databaseURI`, its PostgreSQL reached through the Unix socket
+ * in `socketDir`. Parse reads the URI's host with new URL(), which takes no folder, so the folder
+ * goes in the adapter's options (Parse's own `databaseOptions` would pass it on too, but Parse logs
+ * "Invalid key(s)" for it at every start). An explicit database adapter needs an explicit files
+ * adapter: the one Parse would make (uploads are off, see fileUpload).
+ */
+function socketAdapters(databaseURI: string, socketDir: string): { databaseAdapter: unknown; filesAdapter: unknown } {
+  // The host's own copy: this runs in the process that starts Parse Server, never in cloud code.
+  const { PostgresStorageAdapter } = require('parse-server/lib/Adapters/Storage/Postgres/PostgresStorageAdapter') as {
+    PostgresStorageAdapter: new (options: { uri: string; collectionPrefix: string; databaseOptions: { host: string } }) => unknown;
+  };
+  const { GridFSBucketAdapter } = require('parse-server/lib/Adapters/Files/GridFSBucketAdapter') as { GridFSBucketAdapter: new (uri: string) => unknown };
+  return {
+    databaseAdapter: new PostgresStorageAdapter({ uri: databaseURI, collectionPrefix: '', databaseOptions: { host: socketDir } }),
+    filesAdapter: new GridFSBucketAdapter(databaseURI),
+  };
+}
+
 export async function startShopServer(config: ShopConfig, databaseURI: string, options: StartOptions): Promise<RunningServer> {
   logUnhandledRejections();
   const app = express();
@@ -117,9 +136,7 @@ export async function startShopServer(config: ShopConfig, databaseURI: string, o
     masterKey: config.masterKey,
     serverURL: config.serverURL ?? localURL,
     publicServerURL: config.publicServerURL,
-    databaseURI,
-    // Parse reads the URI's host with new URL(), which takes no folder: its options may name one.
-    ...(options.databaseSocketDir ? { databaseOptions: { host: options.databaseSocketDir } } : {}),
+    ...(options.databaseSocketDir ? socketAdapters(databaseURI, options.databaseSocketDir) : { databaseURI }),
     cloud: cloudEntry(),
     schema: {
       definitions: loadSchemaDefinitions(),
