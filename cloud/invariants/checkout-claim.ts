@@ -44,7 +44,6 @@ export async function landCheckout<R>(ctx: CheckoutCtx, key: string, fingerprint
   const result = resultOf(ctx);
   parts.push(record.part(result));
 
-
   // Updates and locking checks last, in the order made (a sale's row before its product's stock):
   // a counter row they lock (the sale's, the product's: every buyer's) stays locked until the
   // statement commits, so nothing else of the statement runs while it is held.

@@ -71,7 +71,10 @@ export function buildReport(m: Measured) {
     errors: codes(batch.results),
   }));
   const createsPerSecond = median(batches.map((batch) => batch.perSecond));
-  const storms = m.storms.map((storm, i) => ({ ...stormFigures(storm), ordersToItsBaseline: stormFigures(storm).ordersPerSecond / batches[i].perSecond }));
+  const storms = m.storms.map((storm, i) => {
+    const figures = stormFigures(storm);
+    return { ...figures, ordersToItsBaseline: figures.ordersPerSecond / batches[i].perSecond };
+  });
   const mid = (pick: (s: (typeof storms)[number]) => number) => median(storms.map(pick));
   const ordersPerSecond = mid((s) => s.ordersPerSecond);
   const requestsPerSecond = mid((s) => s.requestsPerSecond);

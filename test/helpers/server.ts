@@ -320,7 +320,7 @@ export async function failure(promise: Promise<unknown>): Promise<ParseFailure> 
  * row" checks. The background sweeps (leases, recovery, expiry) and schema reloads run whenever
  * their timers fire, so their statements are left out.
  */
-export async function statementCounter(server: TestServer): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+export async function statementCounter(server: { databaseURI: string }): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
   const client = new pg.Client({ connectionString: server.databaseURI });
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
