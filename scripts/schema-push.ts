@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ADMIN_ROLE } from '../cloud/edge/access';
 import { UNIQUE_INDEXES } from '../cloud/setup/unique-keys';
 import { applyPlan, fieldsHoldingData, readServerState } from './schema/apply';
-import { ParseRest } from './schema/parse-rest';
+import { ParseRest, PushError } from './schema/parse-rest';
 import { describeChange, planSchema, refusedReplacements } from './schema/plan';
 import { graphQLConfig } from './server/graphql-config';
 import { loadSchemaDefinitions } from './server/schema-definitions';
@@ -55,9 +55,27 @@ const UNIQUE_NOTE =
   UNIQUE_INDEXES.map(({ className, fields }) => `${className}.${fields.join('+')}`).join(', ') +
   ') are not part of the REST schema API: the cloud code creates their unique indexes when it loads, and cloud code already running does so within seconds of this push.';
 
+/** Parse's code for "Class X already exists." */
+const CLASS_EXISTS = 103;
+const PLAN_ATTEMPTS = 3;
+
 async function main(): Promise<number> {
   const options = readOptions(process.argv.slice(2), process.env);
   const rest = new ParseRest(options.serverURL, options.appId, options.masterKey);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await push(rest, options);
+    } catch (error) {
+      // Cloud code already running on the host creates a class with its first write to it (each
+      // server process writes its ProcessLease as it starts), which can land between our read and
+      // our create: read the server again and plan from what it has now.
+      if (!(error instanceof PushError && error.code === CLASS_EXISTS) || attempt === PLAN_ATTEMPTS) throw error;
+      console.log(`${error.message} The server made it meanwhile; planning again from what it has now.`);
+    }
+  }
+}
+
+async function push(rest: ParseRest, options: z.infer<typeof Options>): Promise<number> {
   const definitions = loadSchemaDefinitions();
   const wanted = { definitions, roles: [ADMIN_ROLE], graphQLConfig: graphQLConfig(definitions) };
 

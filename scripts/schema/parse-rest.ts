@@ -6,8 +6,15 @@
 
 const TIMEOUT_MS = 30_000;
 
-/** A failure to report as one line, without a stack trace. */
-export class PushError extends Error {}
+/** A failure to report as one line, without a stack trace; `code` is Parse's error code, when it gave one. */
+export class PushError extends Error {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}
 
 export class ParseRest {
   constructor(
@@ -41,7 +48,7 @@ export class ParseRest {
     }
     if (!response.ok) {
       const detail = answer && typeof answer === 'object' && 'error' in answer ? `${answer.code ?? response.status} ${answer.error}` : `${response.status}`;
-      throw new PushError(`${method} ${path} failed: ${detail}`);
+      throw new PushError(`${method} ${path} failed: ${detail}`, typeof answer?.code === 'number' ? answer.code : undefined);
     }
     return answer as T;
   }

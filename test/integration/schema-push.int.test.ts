@@ -4,6 +4,8 @@
  * before left.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../scripts/server/embedded-postgres';
 import { loadSchemaDefinitions } from '../../scripts/server/schema-definitions';
@@ -191,4 +193,41 @@ test('a URL that is not a Parse Server mount, or not a URL at all, is one line o
   const bad = await push(['--server-url', 'not a url']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/^schema:push: --server-url must be an http\(s\) URL such as https:\/\/host\/parse \(usage: [^\n]*\)\n$/);
+});
+
+test('a class that the host’s cloud code creates between the read and the create is planned again, not a failure', async () => {
+  // The host's cloud code makes ProcessLease with its first write (each server process writes its
+  // lease as it starts). A proxy lets that write land just before schema:push's create of the class.
+  await server.ok('DELETE', '/purge/ProcessLease', undefined, { master: true });
+  await server.ok('DELETE', '/schemas/ProcessLease', undefined, { master: true });
+  let raced = 0;
+  const proxy = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (request.method === 'POST' && request.url?.endsWith('/schemas/ProcessLease') && raced++ === 0) {
+      await server.ok('POST', '/classes/ProcessLease', { pid: 1, host: 'host', expiresAt: { __type: 'Date', iso: new Date().toISOString() } }, { master: true });
+    }
+    const upstream = await fetch(`http://127.0.0.1:${server.port}${request.url}`, {
+      method: request.method,
+      headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name.startsWith('x-parse') || name === 'content-type')) as Record<string, string>,
+      body: body.length > 0 ? body : undefined,
+    });
+    response.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (proxy.address() as AddressInfo).port;
+    const run = await push(['--server-url', `http://127.0.0.1:${port}/parse`]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(raced).toBe(1);
+    expect(run.stdout).toContain('POST /schemas/ProcessLease failed: 103 Class ProcessLease already exists. The server made it meanwhile; planning again');
+    const wanted = definitions.find((d) => d.className === 'ProcessLease')!;
+    const lease = byName(await schemas()).get('ProcessLease');
+    for (const [field, spec] of Object.entries(wanted.fields)) expect(lease.fields[field], field).toEqual(spec);
+    expect(lease.classLevelPermissions).toEqual(wanted.classLevelPermissions);
+    expect((await push()).stdout).toMatch(/^Nothing to change:/m);
+  } finally {
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });

@@ -70,19 +70,29 @@ async function killMidStorm(s: TestServer, { workers }: { workers: number }) {
   const killedAt = Date.now();
   const mark = (what: string) => console.log(`${what} ${Date.now() - killedAt} ms after the kill`);
 
-  // The port answers again within 2 s. With two workers it never stops: every request sent after
-  // the kill is answered (slowly, perhaps: the survivor carries the storm), none refused or reset.
+  // The dead worker is replaced within 2 s: the standby takes over its place on the port.
   const polls: Array<Promise<{ sentAt: number; ok: boolean; answeredAt: number }>> = [];
+  let replacedAt = Infinity;
+  const takeover = /^Worker \d+ took over/m;
   while (Date.now() - killedAt < 2_500) {
     const sentAt = Date.now();
     polls.push(healthy(s.port).then((ok) => ({ sentAt, ok, answeredAt: Date.now() })));
+    if (replacedAt === Infinity && takeover.test(s.spawned.output())) replacedAt = Date.now();
     await sleep(50);
   }
+  console.log(`the standby took over ${replacedAt - killedAt} ms after the kill`);
+  expect(replacedAt - killedAt).toBeLessThan(KILL_TO_SERVING_MS);
   const answers = await Promise.all(polls);
-  const servingAt = Math.min(...answers.filter((a) => a.ok).map((a) => a.answeredAt));
-  console.log(`the port answered again ${servingAt - killedAt} ms after the kill`);
-  expect(servingAt - killedAt).toBeLessThan(KILL_TO_SERVING_MS);
-  if (survivors.length > 0) expect(answers.filter((a) => !a.ok && a.sentAt > killedAt + 100)).toEqual([]);
+  if (survivors.length === 0) {
+    // One worker: the port answers again within 2 s.
+    const servingAt = Math.min(...answers.filter((a) => a.ok).map((a) => a.answeredAt));
+    console.log(`the port answered again ${servingAt - killedAt} ms after the kill`);
+    expect(servingAt - killedAt).toBeLessThan(KILL_TO_SERVING_MS);
+  } else {
+    // Two workers: the port never stops. Every request sent after the kill is answered, none refused
+    // or reset; slowly, perhaps, as the survivor carries the rest of the storm.
+    expect(answers.filter((a) => !a.ok && a.sentAt > killedAt + 100)).toEqual([]);
+  }
   mark('serving');
   await storm;
   mark('storm answered');
