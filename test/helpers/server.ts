@@ -320,20 +320,30 @@ export async function failure(promise: Promise<unknown>): Promise<ParseFailure> 
  * row" checks. The background sweeps (leases, recovery, expiry) and schema reloads run whenever
  * their timers fire, so their statements are left out.
  */
-export async function statementCounter(server: { databaseURI: string }): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+export async function statementCounter(server: { databaseURI: string }): Promise<{ count(): Promise<number>; statements(): Promise<Map<string, number>>; close(): Promise<void> }> {
   const client = new pg.Client({ connectionString: server.databaseURI });
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  const statements = async () => {
+    const { rows } = await client.query(
+      `SELECT query, calls::int AS calls FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%'
+         AND query NOT ILIKE '%"ProcessLease"%' AND query NOT ILIKE '%"CheckoutRecord"%' AND query NOT ILIKE '%"expiresAt"%'
+         AND query NOT ILIKE '%"_SCHEMA"%'`,
+    );
+    return new Map(rows.map((row) => [row.query as string, row.calls as number]));
+  };
   return {
     async count() {
-      const { rows } = await client.query(
-        `SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements
-         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%'
-           AND query NOT ILIKE '%"ProcessLease"%' AND query NOT ILIKE '%"CheckoutRecord"%' AND query NOT ILIKE '%"expiresAt"%'
-           AND query NOT ILIKE '%"_SCHEMA"%'`,
-      );
-      return rows[0].calls;
+      return [...(await statements()).values()].reduce((sum, calls) => sum + calls, 0);
     },
+    /** Each counted statement's text with its calls so far: diff two of them to name what ran in between. */
+    statements,
     close: () => client.end(),
   };
+}
+
+/** The statements that ran between two `statements()` snapshots, with how often, for a failure message. */
+export function statementsBetween(before: Map<string, number>, after: Map<string, number>): string[] {
+  return [...after].filter(([query, calls]) => calls > (before.get(query) ?? 0)).map(([query, calls]) => `${calls - (before.get(query) ?? 0)}x ${query.replace(/\s+/g, ' ').slice(0, 200)}`);
 }
