@@ -9,8 +9,10 @@
  *      perUserLimit 1: 2,000 buy requests from 1,000 users, 200 in flight. Each storm is set next
  *      to the baseline just before it; the medians are reported,
  *   3. `catalog` calls per second next to plain `GET /classes/Product`,
- *   4. Live Query delivery next to the restock that caused it,
- *   5. Live Query fan-out: 1,000 subscribers over 2 workers and Redis, 50 checkouts
+ *   4. each kind of request on its own (a signed-in call that does nothing, an order at the list
+ *      price, an order on a sale, a sold-out refusal), next to plain creates measured just before,
+ *   5. Live Query delivery next to the restock that caused it,
+ *   6. Live Query fan-out: 1,000 subscribers over 2 workers and Redis, 50 checkouts
  *      (scripts/bench/fanout.ts, first, on a server of its own).
  * Prints a table, writes the same as JSON under bench/results/, and exits non-zero if any storm
  * was not exact or a 5xx was seen. Loopback only; every loop is bounded.
@@ -21,7 +23,7 @@ import path from 'node:path';
 import { connect, MASTER_KEY } from './bench/client';
 import { runFanOut } from './bench/fanout';
 import { buildReport, printTable, tableRows, verdict, writeReport } from './bench/report';
-import { STORM, baselineCreates, hotRowCeiling, liveQueryDelivery, reads, signUpUsers, storm, warmUp } from './bench/scenarios';
+import { STORM, baselineCreates, hotRowCeiling, liveQueryDelivery, reads, requestKinds, signUpUsers, storm, warmUp } from './bench/scenarios';
 import { runningClusterURI } from './server/embedded-postgres';
 import { spawnServer } from './server/spawn';
 
@@ -58,9 +60,10 @@ async function main() {
       storms.push(await storm(api, admin, tokens, pid, n));
     }
     const r = await reads(api, admin);
+    const kinds = await requestKinds(api, admin, tokens, pid);
     const live = await liveQueryDelivery(api, APP_ID, server.port, admin);
 
-    const report = buildReport({ warm, baselines, ceiling, storms, reads: r, live, fanOut });
+    const report = buildReport({ warm, baselines, ceiling, storms, reads: r, kinds, live, fanOut });
     printTable(tableRows(report));
     console.log(`\nwrote ${path.relative(ROOT, writeReport(report, ROOT))}`);
     const failures = verdict(report);

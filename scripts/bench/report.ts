@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Timed, codes, latency, median } from './client';
 import { type FanOutReport, fanOutRows } from './fanout';
-import { type StormResult, BASELINE_CREATES, CEILING, LIVE_WRITES, READS, STORM, WARM_UP, baselineCreates, hotRowCeiling, liveQueryDelivery, reads, warmUp } from './scenarios';
+import { type StormResult, BASELINE_CREATES, CEILING, KINDS, LIVE_WRITES, READS, STORM, WARM_UP, baselineCreates, hotRowCeiling, liveQueryDelivery, reads, requestKinds, warmUp } from './scenarios';
 
 export interface Measured {
   warm: Awaited<ReturnType<typeof warmUp>>;
@@ -17,6 +17,7 @@ export interface Measured {
   ceiling: Awaited<ReturnType<typeof hotRowCeiling>>;
   storms: StormResult[];
   reads: Awaited<ReturnType<typeof reads>>;
+  kinds: Awaited<ReturnType<typeof requestKinds>>;
   live: Awaited<ReturnType<typeof liveQueryDelivery>>;
   fanOut: FanOutReport | { skipped: string };
 }
@@ -80,7 +81,22 @@ export function buildReport(m: Measured) {
   const requestsPerSecond = mid((s) => s.requestsPerSecond);
   const plainReadsPerSecond = READS.calls / m.reads.plain.seconds;
   const catalogPerSecond = READS.calls / m.reads.catalog.seconds;
-  const all = [...m.warm.creates, ...m.warm.checkouts, ...m.baselines.flatMap((b) => b.results), ...m.storms.flatMap((s) => s.results), ...m.reads.plain.results, ...m.reads.catalog.results];
+  const kinds = m.kinds.map(({ kind, baseline, run, cpu }) => {
+    const perSecond = KINDS.requests / run.seconds;
+    const creates = KINDS.requests / baseline.seconds;
+    return {
+      kind,
+      perSecond,
+      plainCreatesPerSecond: creates,
+      toPlainCreates: perSecond / creates,
+      serverCpuMsPerRequest: perRequestMs(cpu.serverSeconds, KINDS.requests),
+      databaseCpuMsPerRequest: perRequestMs(cpu.databaseSeconds, KINDS.requests),
+      plainCreateCpuMs: { server: perRequestMs(baseline.cpu.serverSeconds, KINDS.requests), database: perRequestMs(baseline.cpu.databaseSeconds, KINDS.requests) },
+      latencyMs: latency(run.results),
+      answers: codes(run.results),
+    };
+  });
+  const all = [...m.kinds.flatMap((k) => [...k.baseline.results, ...k.run.results]), ...m.warm.creates, ...m.warm.checkouts, ...m.baselines.flatMap((b) => b.results), ...m.storms.flatMap((s) => s.results), ...m.reads.plain.results, ...m.reads.catalog.results];
   const ratios = {
     /** The median over the storms of each storm's orders/s to the baseline measured just before it. */
     ordersToPlainCreates: mid((s) => s.ordersToItsBaseline),
@@ -135,6 +151,8 @@ export function buildReport(m: Measured) {
       plainLatencyMs: latency(m.reads.plain.results),
       catalogLatencyMs: latency(m.reads.catalog.results),
     },
+    /** Each kind of request on its own (scenarios.ts requestKinds), each next to the plain creates just before it. */
+    requestKinds: { requests: KINDS.requests, inFlight: STORM.inFlight, kinds },
     liveQuery: { writes: LIVE_WRITES, restockLatencyP50Ms: m.live.writeP50, deliveryP50Ms: m.live.deliveryP50, deliveryP99Ms: m.live.deliveryP99, missed: m.live.missed },
     liveQueryFanOut: m.fanOut,
     http5xx: count5xx(all),
@@ -166,6 +184,10 @@ export function tableRows(r: Report): Array<[string, string]> {
     ['ratios', `orders/plain creates ${fmt(r.ratios.ordersToPlainCreates, 2)}, orders/hot-row ceiling ${fmt(r.ratios.ordersToHotRowCeiling, 2)}, plain creates/hot-row ceiling ${fmt(r.ratios.plainCreatesToHotRowCeiling, 2)}, catalog/plain GET ${fmt(r.ratios.catalogToPlainGet, 2)}`],
     ['reads: plain GET /classes/Product', `${fmt(r.reads.plainGetProductPerSecond)} /s (p99 ${fmt(r.reads.plainLatencyMs.p99)} ms)`],
     ['reads: catalog', `${fmt(r.reads.catalogPerSecond)} /s, ratio ${fmt(r.reads.catalogRatioToPlain, 2)} to plain (p99 ${fmt(r.reads.catalogLatencyMs.p99)} ms)`],
+    ...r.requestKinds.kinds.map((k): [string, string] => [
+      `kind: ${k.kind}`,
+      `${fmt(k.perSecond)} /s, ${fmt(k.toPlainCreates, 2)} of the plain creates before it (${fmt(k.plainCreatesPerSecond)} /s); CPU per request server ${fmt(k.serverCpuMsPerRequest, 2)} ms + database ${fmt(k.databaseCpuMsPerRequest, 2)} ms (plain create ${fmt(k.plainCreateCpuMs.server, 2)} + ${fmt(k.plainCreateCpuMs.database, 2)}); ${JSON.stringify(k.answers)}`,
+    ]),
     ['live query: restock → Inventory event', `p50 ${fmt(r.liveQuery.deliveryP50Ms, 1)} ms (p99 ${fmt(r.liveQuery.deliveryP99Ms, 1)} ms) next to the restock's own p50 ${fmt(r.liveQuery.restockLatencyP50Ms, 1)} ms; missed ${r.liveQuery.missed}`],
     ...fanOutRows(r.liveQueryFanOut),
     ['HTTP 5xx', String(r.http5xx)],

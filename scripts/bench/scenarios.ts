@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { type Api, type CpuUsed, type Timed, cpuMeter, load, master, percentile, subscribeInventory } from './client';
+import { type Api, type CpuUsed, type Reply, type Timed, cpuMeter, load, master, percentile, subscribeInventory } from './client';
 
 export const STORM = { users: 1000, requests: 2000, inFlight: 200, stock: 500, quantityLimit: 300, perUserLimit: 1, storms: 5 };
 export const BASELINE_CREATES = 2000;
@@ -18,6 +18,8 @@ export const WARM_UP = { creates: 2500, checkouts: STORM.users, stock: 200, quan
 export const CEILING = { clients: 32, seconds: 5, warmUpSeconds: 1 };
 export const READS = { calls: 2000, inFlight: 50, products: 40 };
 export const LIVE_WRITES = 50;
+/** Each kind of request on its own, at the storm's concurrency, right after a batch of plain creates. */
+export const KINDS = { requests: 2000, stock: 1_000_000 };
 
 const pointer = (className: string, objectId: string) => ({ __type: 'Pointer', className, objectId });
 const asAdmin = (token: string) => ({ 'X-Parse-Session-Token': token });
@@ -40,7 +42,7 @@ function plainCreates(api: Api, count: number) {
 }
 
 /** A product with `stock` units and a sale live for the next hour. */
-async function productOnSale(api: Api, adminToken: string, name: string, stock: number, quantityLimit: number) {
+async function productOnSale(api: Api, adminToken: string, name: string, stock: number, quantityLimit: number, perUserLimit = STORM.perUserLimit) {
   const product = await api.must('POST', '/classes/Product', { name, price: 699 }, asAdmin(adminToken));
   await api.must('POST', '/functions/restock', { productId: product.objectId, quantity: stock }, asAdmin(adminToken));
   const now = Date.now();
@@ -53,7 +55,7 @@ async function productOnSale(api: Api, adminToken: string, name: string, stock: 
       startTime: { __type: 'Date', iso: new Date(now - 60_000).toISOString() },
       endTime: { __type: 'Date', iso: new Date(now + 3_600_000).toISOString() },
       quantityLimit,
-      perUserLimit: STORM.perUserLimit,
+      perUserLimit,
     },
     asAdmin(adminToken),
   );
@@ -197,6 +199,41 @@ export async function hotRowCeiling(databaseURI: string) {
     await admin.query(`DROP TABLE IF EXISTS ${orders}, ${hot}`).catch(() => undefined);
     await admin.end();
   }
+}
+
+/**
+ * What each kind of request costs on its own, in steady state, next to a batch of plain creates
+ * measured just before it: a signed-in call that does nothing (Parse's share of any call), a
+ * checkout at the list price and one on a live sale, each with stock and quota that never run out
+ * (so every request is an order of the same shape), and a checkout refused as sold out. Where a
+ * storm's orders lose to plain creates, these say which part of an order it is.
+ */
+export async function requestKinds(api: Api, adminToken: string, tokens: string[], serverPid: number) {
+  const listed = await api.must('POST', '/classes/Product', { name: 'Bench list-price phone', price: 699 }, asAdmin(adminToken));
+  await api.must('POST', '/functions/restock', { productId: listed.objectId, quantity: KINDS.stock }, asAdmin(adminToken));
+  const onSale = await productOnSale(api, adminToken, 'Bench sale phone', KINDS.stock, KINDS.stock, KINDS.stock);
+  const soldOut = await api.must('POST', '/classes/Product', { name: 'Bench sold-out phone', price: 699 }, asAdmin(adminToken));
+  const signedIn = (i: number) => ({ 'X-Parse-Session-Token': tokens[i % tokens.length] });
+  const buy = (productId: string) => (i: number) =>
+    api.call('POST', '/functions/checkout', { idempotencyKey: `bench-kind-${i}-${randomUUID()}`, items: [{ productId, quantity: 1 }] }, signedIn(i));
+  const kinds: Array<[string, (i: number) => Promise<Reply>]> = [
+    ['signed-in serverTime', (i) => api.call('POST', '/functions/serverTime', {}, signedIn(i))],
+    ['checkout at the list price', buy(listed.objectId)],
+    ['checkout on a live sale', buy(onSale.productId)],
+    ['checkout refused, sold out', buy(soldOut.objectId)],
+  ];
+  // Untimed: the server trusts a session it looked up for 30 s, and the storms took longer than that.
+  await load(tokens.length, STORM.inFlight, (i) => api.call('POST', '/functions/serverTime', {}, signedIn(i)));
+  const measured = [];
+  for (const [kind, task] of kinds) {
+    const baseline = await baselineCreates(api, serverPid, KINDS.requests);
+    const meter = cpuMeter(serverPid);
+    const startUs = process.hrtime.bigint() / 1000n;
+    const run = await load(KINDS.requests, STORM.inFlight, task);
+    measured.push({ kind, baseline, run, cpu: meter.stop() });
+    if (process.env.BENCH_CPU_PROFILE) console.log(`kind "${kind}" window (monotonic us): ${startUs} ${process.hrtime.bigint() / 1000n}`);
+  }
+  return measured;
 }
 
 export async function reads(api: Api, adminToken: string) {
