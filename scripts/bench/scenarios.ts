@@ -18,8 +18,11 @@ export const WARM_UP = { creates: 2500, checkouts: STORM.users, stock: 200, quan
 export const CEILING = { clients: 32, seconds: 5, warmUpSeconds: 1 };
 export const READS = { calls: 2000, inFlight: 50, products: 40 };
 export const LIVE_WRITES = 50;
-/** Each kind of request on its own, at the storm's concurrency, right after a batch of plain creates. */
-export const KINDS = { requests: 2000, stock: 1_000_000 };
+/**
+ * Each kind of request on its own, at the storm's concurrency, right after a batch of plain creates;
+ * `plenty` is the stock, sale quota and per-user limit that its requests never use up.
+ */
+export const KINDS = { requests: 2000, plenty: 1_000_000 };
 
 const pointer = (className: string, objectId: string) => ({ __type: 'Pointer', className, objectId });
 const asAdmin = (token: string) => ({ 'X-Parse-Session-Token': token });
@@ -210,8 +213,8 @@ export async function hotRowCeiling(databaseURI: string) {
  */
 export async function requestKinds(api: Api, adminToken: string, tokens: string[], serverPid: number) {
   const listed = await api.must('POST', '/classes/Product', { name: 'Bench list-price phone', price: 699 }, asAdmin(adminToken));
-  await api.must('POST', '/functions/restock', { productId: listed.objectId, quantity: KINDS.stock }, asAdmin(adminToken));
-  const onSale = await productOnSale(api, adminToken, 'Bench sale phone', KINDS.stock, KINDS.stock, KINDS.stock);
+  await api.must('POST', '/functions/restock', { productId: listed.objectId, quantity: KINDS.plenty }, asAdmin(adminToken));
+  const onSale = await productOnSale(api, adminToken, 'Bench sale phone', KINDS.plenty, KINDS.plenty, KINDS.plenty);
   const soldOut = await api.must('POST', '/classes/Product', { name: 'Bench sold-out phone', price: 699 }, asAdmin(adminToken));
   const signedIn = (i: number) => ({ 'X-Parse-Session-Token': tokens[i % tokens.length] });
   const buy = (productId: string) => (i: number) =>

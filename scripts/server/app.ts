@@ -82,10 +82,6 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 }
 
 /**
- * Starts Parse Server, GraphQL and Live Query in this process on `databaseURI`, on the port the
- * supervisor chose (config.port, never 0 here: every process of one server shares it).
- */
-/**
  * Parse Server's storage adapters for `databaseURI`, its PostgreSQL reached through the Unix socket
  * in `socketDir`. Parse reads the URI's host with new URL(), which takes no folder, so the folder
  * goes in the adapter's options (Parse's own `databaseOptions` would pass it on too, but Parse logs
@@ -104,6 +100,10 @@ function socketAdapters(databaseURI: string, socketDir: string): { databaseAdapt
   };
 }
 
+/**
+ * Starts Parse Server, GraphQL and Live Query in this process on `databaseURI`, on the port the
+ * supervisor chose (config.port, never 0 here: every process of one server shares it).
+ */
 export async function startShopServer(config: ShopConfig, databaseURI: string, options: StartOptions): Promise<RunningServer> {
   logUnhandledRejections();
   const app = express();

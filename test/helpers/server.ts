@@ -343,7 +343,11 @@ export async function statementCounter(server: { databaseURI: string }): Promise
   };
 }
 
-/** The statements that ran between two `statements()` snapshots, with how often, for a failure message. */
-export function statementsBetween(before: Map<string, number>, after: Map<string, number>): string[] {
-  return [...after].filter(([query, calls]) => calls > (before.get(query) ?? 0)).map(([query, calls]) => `${calls - (before.get(query) ?? 0)}x ${query.replace(/\s+/g, ' ').slice(0, 200)}`);
+/** What ran between two `statements()` snapshots: how many statements, and each one with its calls, for a failure message. */
+export function statementsBetween(before: Map<string, number>, after: Map<string, number>): { count: number; lines: string[] } {
+  const ran = [...after].map(([query, calls]) => ({ query, calls: calls - (before.get(query) ?? 0) })).filter(({ calls }) => calls > 0);
+  return {
+    count: ran.reduce((sum, { calls }) => sum + calls, 0),
+    lines: ran.map(({ query, calls }) => `${calls}x ${query.replace(/\s+/g, ' ').slice(0, 200)}`),
+  };
 }

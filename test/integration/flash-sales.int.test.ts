@@ -181,13 +181,12 @@ describe('catalog', () => {
       // in the fewest goes in the failure message, to name a stray statement.
       let page: any;
       const queriesOf = async (limit: number) => {
-        let fewest = { count: Infinity, ran: [] as string[] };
+        let fewest = { count: Infinity, lines: [] as string[] };
         for (let i = 0; i < 3; i++) {
           const before = await counter.statements();
           page = await server.run('catalog', { search: 'Bulk', limit });
           const ran = statementsBetween(before, await counter.statements());
-          const count = ran.reduce((sum, line) => sum + Number.parseInt(line, 10), 0);
-          if (count < fewest.count) fewest = { count, ran };
+          if (ran.count < fewest.count) fewest = ran;
         }
         return fewest;
       };
@@ -195,8 +194,8 @@ describe('catalog', () => {
       const for40 = await queriesOf(40);
       expect(page.products).toHaveLength(40);
       expect(page.products.filter((p: any) => p.sale?.status === 'live')).toHaveLength(10);
-      expect(for40.count, `for 40 products:\n${for40.ran.join('\n')}\nfor 3:\n${for3.ran.join('\n')}`).toBe(for3.count);
-      expect(for3.count, for3.ran.join('\n')).toBeLessThanOrEqual(5);
+      expect(for40.count, `for 40 products:\n${for40.lines.join('\n')}\nfor 3:\n${for3.lines.join('\n')}`).toBe(for3.count);
+      expect(for3.count, for3.lines.join('\n')).toBeLessThanOrEqual(5);
     } finally {
       await counter.close();
     }
